@@ -1,0 +1,120 @@
+using System.Diagnostics;
+using System.Text.Json;
+using ConvLens.Checkpoints;
+using ConvLens.Data;
+using ConvLens.Model;
+using ConvLens.Training;
+
+namespace ConvLens.Cli;
+
+public sealed record TrainArguments(int Epochs, string Dataset, string? DataDir, int Seed, int BatchSize, double LearningRate,
+    int? Limit, string Output, string Name, bool Json, string CommandLine);
+
+public static class Commands
+{
+    public static int Train(TrainArguments a, CancellationToken cancel)
+    {
+        var clock = Stopwatch.StartNew();
+        var log = a.Json ? Console.Error : Console.Out;
+        var options = new TrainingOptions { Epochs = a.Epochs, BatchSize = a.BatchSize, LearningRate = a.LearningRate, Seed = a.Seed }.Validate();
+        string checkpointPath = Path.Combine(a.Output, a.Name);
+        EnsureWritable(a.Output);
+
+        using var data = Datasets.Load(a.Dataset, a.DataDir, a.Limit);
+        TorchSharp.torch.random.manual_seed(a.Seed);
+        using var model = new ConvNet(ConvNetSpec.Article);
+        log.WriteLine($"data   {a.Dataset} from {data.Folder}: {data.Train.Count} training images (split {1 - options.ValidationFraction:P0} / {options.ValidationFraction:P0} by seed {a.Seed}), {data.Test.Count} test images");
+        log.WriteLine($"model  {model.Spec}, {model.parameters().Sum(p => p.numel()):N0} parameters");
+        log.WriteLine($"train  {options.Epochs} epochs, batch {options.BatchSize}, Adam lr {options.LearningRate}");
+
+        using var bar = new ProgressBar();
+        var history = Trainer.Train(model, data.Train, options, new Progress(bar, log), cancel);
+        bar.Clear();
+
+        var test = Trainer.Evaluate(model, data.Test, cancel: cancel);
+        log.WriteLine($"test   loss {test.Loss:F4}, accuracy {test.Accuracy:P2} ({test.Correct}/{test.Count})");
+
+        var info = new CheckpointInfo
+        {
+            Architecture = model.Spec,
+            Dataset = a.Dataset,
+            Limit = a.Limit,
+            Training = options,
+            History = history,
+            Test = new TestResult(test.Loss, test.Accuracy, test.Count),
+            Command = a.CommandLine,
+        };
+        string saved = Checkpoint.Save(model, info, checkpointPath);
+        log.WriteLine($"saved  {saved} (+ {Path.GetFileName(Path.ChangeExtension(saved, Checkpoint.WeightsExtension))})");
+        log.WriteLine($"total  {FormatDuration(clock.Elapsed)}");
+
+        if (a.Json)
+            WriteJson(new { dataset = a.Dataset, epochs = history, test = new { loss = test.Loss, accuracy = test.Accuracy, count = test.Count }, checkpoint = saved, seconds = clock.Elapsed.TotalSeconds });
+        return 0;
+    }
+
+    public static int Evaluate(string? checkpointPath, string? dataset, string? dataDir, int? limit, int batchSize, bool json, CancellationToken cancel)
+    {
+        var clock = Stopwatch.StartNew();
+        var log = json ? Console.Error : Console.Out;
+        checkpointPath ??= RepositoryData.ShippedCheckpoint();
+        var (model, info) = Checkpoint.Load(checkpointPath);
+        using var _ = model;
+        dataset ??= info.Dataset;
+        using var data = Datasets.Load(dataset, dataDir, limit);
+        var test = Trainer.Evaluate(model, data.Test, batchSize, cancel);
+
+        log.WriteLine($"checkpoint  {Checkpoint.InfoPath(checkpointPath)}: {info.Architecture}, trained on {info.Dataset} for {info.History.Count} epochs");
+        log.WriteLine($"test        {dataset}, {test.Count} images: loss {test.Loss:F4}, accuracy {test.Accuracy:P2} ({test.Correct}/{test.Count})");
+        var perClass = data.Test.Classes.Select((c, k) =>
+        {
+            int n = test.Labels.Count(l => l == k);
+            int right = test.Labels.Zip(test.Predictions).Count(p => p.First == k && p.Second == k);
+            return new { label = k, name = c, count = n, accuracy = n == 0 ? double.NaN : (double)right / n };
+        }).ToList();
+        log.WriteLine("per class   " + string.Join("  ", perClass.Select(p => $"{p.name}: {p.accuracy:P1}")));
+        log.WriteLine($"total       {FormatDuration(clock.Elapsed)}");
+
+        if (json)
+            WriteJson(new { checkpoint = Checkpoint.InfoPath(checkpointPath), dataset, loss = test.Loss, accuracy = test.Accuracy, count = test.Count, perClass = perClass.Select(p => new { p.label, p.name, p.count, accuracy = double.IsNaN(p.accuracy) ? (double?)null : p.accuracy }) });
+        return 0;
+    }
+
+    /// <summary>Fails before any work when the output folder cannot be written, rather than after a long training run.</summary>
+    static void EnsureWritable(string folder)
+    {
+        try
+        {
+            Directory.CreateDirectory(folder);
+            string probe = Path.Combine(folder, $".convlens-write-test.{Environment.ProcessId}");
+            File.WriteAllText(probe, "");
+            File.Delete(probe);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new ConvLensException($"Output folder {folder} is not writable: {e.Message}");
+        }
+    }
+
+    static void WriteJson(object value) =>
+        Console.Out.WriteLine(JsonSerializer.Serialize(value, new JsonSerializerOptions(Checkpoint.Json) { WriteIndented = false }));
+
+    public static string FormatDuration(TimeSpan t) => t.TotalMinutes >= 1 ? $"{(int)t.TotalMinutes}m {t.Seconds:00}s" : $"{t.TotalSeconds:F1} s";
+
+    /// <summary>Draws the bar for each batch and prints the article's line for each epoch.</summary>
+    sealed class Progress(ProgressBar bar, TextWriter log) : IProgress<TrainingProgress>
+    {
+        public void Report(TrainingProgress p)
+        {
+            if (p.Completed is { } e)
+            {
+                bar.Clear();
+                log.WriteLine($"epoch {e.Epoch,2}/{p.Epochs}  train loss {e.TrainLoss:F4} acc {e.TrainAccuracy:P2}  val loss {e.ValidationLoss:F4} acc {e.ValidationAccuracy:P2}  {e.Seconds:F1} s");
+            }
+            else
+            {
+                bar.Draw($"epoch {p.Epoch,2}/{p.Epochs}", p.Batch, p.Batches, $"loss {p.RunningLoss:F4}");
+            }
+        }
+    }
+}

@@ -1,0 +1,70 @@
+using System.CommandLine;
+using ConvLens;
+using ConvLens.Cli;
+using ConvLens.Data;
+
+// Common options, shared by the commands that read data.
+var dataset = new Option<string>("--dataset") { Description = $"Data set: {string.Join(" or ", Datasets.Names)}.", DefaultValueFactory = _ => Datasets.Mnist };
+dataset.AcceptOnlyFromAmong([.. Datasets.Names]);
+var dataDir = new Option<string?>("--data-dir") { Description = "Folder holding the four IDX files (gzipped or not), e.g. a torchvision MNIST/raw folder. Default: the bundled data/mnist, or /usr/share/datasets/fashion-mnist." };
+var limit = new Option<int?>("--limit") { Description = "Use only the first N images of each split, for quick runs." };
+var batchSize = new Option<int>("--batch-size") { Description = "Images per batch.", DefaultValueFactory = _ => 128 };
+var json = new Option<bool>("--json") { Description = "Print the final metrics as one JSON object on standard output; everything else goes to standard error." };
+PositiveIfGiven(limit, "--limit");
+Positive(batchSize, "--batch-size");
+
+var epochs = new Option<int>("--epochs") { Description = "Passes over the training split.", DefaultValueFactory = _ => 10 };
+var seed = new Option<int>("--seed") { Description = "Seed for the split, the shuffles, the initial weights and dropout.", DefaultValueFactory = _ => 0 };
+var learningRate = new Option<double>("--lr") { Description = "Adam's learning rate.", DefaultValueFactory = _ => 0.002 };
+var output = new Option<string>("--output") { Description = "Folder for the checkpoint.", DefaultValueFactory = _ => Path.Combine("artifacts", "train") };
+var name = new Option<string>("--name") { Description = "Checkpoint name: writes NAME.weights and NAME.json.", DefaultValueFactory = _ => "convnet" };
+Positive(epochs, "--epochs");
+learningRate.Validators.Add(r => { if (r.GetValueOrDefault<double>() is not (> 0 and < double.PositiveInfinity)) r.AddError($"--lr must be a positive number, not {r.GetValueOrDefault<double>()}."); });
+name.Validators.Add(r => { var n = r.GetValueOrDefault<string>() ?? ""; if (n.Length == 0 || n.IndexOfAny(['/', '\\']) >= 0) r.AddError($"--name must be a plain file name, not '{n}'."); });
+
+var train = new Command("train", "Train the article's ConvNet (or the given settings), evaluate it on the test set and save a checkpoint. Defaults reproduce the article: MNIST, 48k/12k split, batch 128, Adam lr 0.002, 10 epochs, seed 0.")
+{
+    epochs, dataset, dataDir, seed, batchSize, learningRate, limit, output, name, json,
+};
+train.SetAction((parse, cancel) => Run(() => Commands.Train(new TrainArguments(
+    parse.GetValue(epochs), parse.GetValue(dataset)!, parse.GetValue(dataDir), parse.GetValue(seed), parse.GetValue(batchSize),
+    parse.GetValue(learningRate), parse.GetValue(limit), parse.GetValue(output)!, parse.GetValue(name)!, parse.GetValue(json),
+    "convlens " + string.Join(' ', args)), cancel)));
+
+var checkpoint = new Option<string?>("--checkpoint") { Description = "Checkpoint to evaluate: NAME.json, NAME.weights or their folder. Default: the shipped data/checkpoints/mnist-convnet." };
+var evalDataset = new Option<string?>("--dataset") { Description = $"Data set: {string.Join(" or ", Datasets.Names)}. Default: the one the checkpoint was trained on." };
+evalDataset.AcceptOnlyFromAmong([.. Datasets.Names]);
+var evaluate = new Command("evaluate", "Evaluate a checkpoint on the test set: loss, accuracy and per-class accuracy.")
+{
+    checkpoint, evalDataset, dataDir, limit, batchSize, json,
+};
+evaluate.SetAction((parse, cancel) => Run(() => Commands.Evaluate(
+    parse.GetValue(checkpoint), parse.GetValue(evalDataset), parse.GetValue(dataDir), parse.GetValue(limit), parse.GetValue(batchSize), parse.GetValue(json), cancel)));
+
+var root = new RootCommand("ConvLens: train a small CNN on MNIST and look inside it.") { train, evaluate };
+return root.Parse(args).Invoke();
+
+static void Positive(Option<int> option, string label) =>
+    option.Validators.Add(r => { if (r.GetValueOrDefault<int>() < 1) r.AddError($"{label} must be at least 1, not {r.GetValueOrDefault<int>()}."); });
+
+static void PositiveIfGiven(Option<int?> option, string label) =>
+    option.Validators.Add(r => { if (r.GetValueOrDefault<int?>() is < 1) r.AddError($"{label} must be at least 1, not {r.GetValueOrDefault<int?>()}."); });
+
+// Errors a user can act on are one line on standard error and exit code 1; Ctrl+C is 130; nothing prints a stack trace.
+static Task<int> Run(Func<int> action)
+{
+    try
+    {
+        return Task.FromResult(action());
+    }
+    catch (ConvLensException e)
+    {
+        Console.Error.WriteLine($"error: {e.Message}");
+        return Task.FromResult(1);
+    }
+    catch (OperationCanceledException)
+    {
+        Console.Error.WriteLine("interrupted: nothing was saved, earlier checkpoints are as they were.");
+        return Task.FromResult(130);
+    }
+}

@@ -1,0 +1,168 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using ConvLens.Model;
+using ConvLens.Training;
+using static TorchSharp.torch;
+
+namespace ConvLens.Checkpoints;
+
+/// <summary>Test-set figures stored with a checkpoint.</summary>
+public sealed record TestResult(double Loss, double Accuracy, int Count);
+
+/// <summary>
+/// What a checkpoint's JSON sidecar says: enough to rebuild the model and to reproduce the run that made it.
+/// </summary>
+public sealed record CheckpointInfo
+{
+    public const string CurrentFormat = "convlens-checkpoint/1";
+    public string Format { get; init; } = CurrentFormat;
+    public required ConvNetSpec Architecture { get; init; }
+    public required string Dataset { get; init; }
+    public int? Limit { get; init; }
+    public required TrainingOptions Training { get; init; }
+    public IReadOnlyList<EpochResult> History { get; init; } = [];
+    public TestResult? Test { get; init; }
+    public string? Command { get; init; }
+    public DateTimeOffset Created { get; init; } = DateTimeOffset.UtcNow;
+    public string TorchSharp { get; init; } = typeof(TorchSharp.torch).Assembly.GetName().Version?.ToString() ?? "";
+    /// <summary>SHA-256 of the weights file: ties the two files together and catches a damaged or half-written pair.</summary>
+    public string WeightsSha256 { get; set; } = "";
+}
+
+/// <summary>
+/// A checkpoint is two files side by side: NAME.weights (TorchSharp's format) and NAME.json (<see cref="CheckpointInfo"/>).
+/// </summary>
+public static class Checkpoint
+{
+    public const string WeightsExtension = ".weights";
+    public const string InfoExtension = ".json";
+
+    public static readonly JsonSerializerOptions Json = new()
+    {
+        WriteIndented = true,
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    };
+
+    /// <summary>The NAME.json path for a path given as NAME, NAME.json, NAME.weights, or a folder holding exactly one checkpoint.</summary>
+    public static string InfoPath(string path)
+    {
+        if (Directory.Exists(path))
+        {
+            var found = Directory.GetFiles(path, "*" + InfoExtension).Where(f => File.Exists(Path.ChangeExtension(f, WeightsExtension))).ToList();
+            return found.Count == 1 ? found[0]
+                : throw new ConvLensException(found.Count == 0
+                    ? $"{path} holds no checkpoint (a NAME.json beside a NAME.weights)."
+                    : $"{path} holds {found.Count} checkpoints ({string.Join(", ", found.Select(Path.GetFileName))}); name one.");
+        }
+        return Path.GetExtension(path) is WeightsExtension or InfoExtension ? Path.ChangeExtension(path, InfoExtension) : path + InfoExtension;
+    }
+
+    /// <summary>
+    /// Saves <paramref name="model"/> and <paramref name="info"/> as <paramref name="path"/>.weights and .json.
+    /// Both are written to temporary files first and renamed over the old ones only when complete,
+    /// so an interrupted save leaves the previous checkpoint as it was.
+    /// </summary>
+    public static string Save(ConvNet model, CheckpointInfo info, string path)
+    {
+        string infoPath = InfoPath(path);
+        string weightsPath = Path.ChangeExtension(infoPath, WeightsExtension);
+        string? folder = Path.GetDirectoryName(Path.GetFullPath(infoPath));
+        string tempWeights = weightsPath + $".{Environment.ProcessId}.tmp";
+        string tempInfo = infoPath + $".{Environment.ProcessId}.tmp";
+        try
+        {
+            Directory.CreateDirectory(folder!);
+            model.save(tempWeights);
+            using (var stream = File.OpenRead(tempWeights))
+                info.WeightsSha256 = Convert.ToHexStringLower(SHA256.HashData(stream));
+            File.WriteAllText(tempInfo, JsonSerializer.Serialize(info with { Architecture = model.Spec }, Json));
+            File.Move(tempWeights, weightsPath, overwrite: true);
+            File.Move(tempInfo, infoPath, overwrite: true);
+            return infoPath;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            File.Delete(tempWeights);
+            File.Delete(tempInfo);
+            throw new ConvLensException($"Could not save the checkpoint to {weightsPath}: {e.Message}");
+        }
+    }
+
+    /// <summary>Reads and checks a checkpoint's sidecar (the weights' checksum included).</summary>
+    public static CheckpointInfo ReadInfo(string path)
+    {
+        string infoPath = InfoPath(path);
+        string weightsPath = Path.ChangeExtension(infoPath, WeightsExtension);
+        if (!File.Exists(infoPath)) throw new ConvLensException($"Checkpoint {infoPath} does not exist.");
+        if (!File.Exists(weightsPath)) throw new ConvLensException($"Checkpoint {infoPath} has no weights file beside it ({weightsPath}).");
+        CheckpointInfo? info;
+        try
+        {
+            info = JsonSerializer.Deserialize<CheckpointInfo>(File.ReadAllText(infoPath), Json);
+        }
+        catch (JsonException e)
+        {
+            throw new ConvLensException($"Checkpoint {infoPath} is damaged: it is not a valid ConvLens sidecar ({e.Message}).");
+        }
+        if (info is null || info.Format != CheckpointInfo.CurrentFormat)
+            throw new ConvLensException($"Checkpoint {infoPath} is not a ConvLens checkpoint (format '{info?.Format}', expected '{CheckpointInfo.CurrentFormat}').");
+        using var stream = File.OpenRead(weightsPath);
+        string sum = Convert.ToHexStringLower(SHA256.HashData(stream));
+        if (sum != info.WeightsSha256)
+            throw new ConvLensException($"Checkpoint {weightsPath} is damaged or does not belong to {Path.GetFileName(infoPath)}: its SHA-256 is {sum}, the sidecar says {info.WeightsSha256}.");
+        return info;
+    }
+
+    /// <summary>Builds the model the checkpoint describes and loads its weights.</summary>
+    public static (ConvNet Model, CheckpointInfo Info) Load(string path)
+    {
+        var info = ReadInfo(path);
+        var model = new ConvNet(info.Architecture);
+        LoadWeights(model, Path.ChangeExtension(InfoPath(path), WeightsExtension));
+        model.eval();
+        return (model, info);
+    }
+
+    /// <summary>
+    /// Loads the checkpoint's weights into an existing <paramref name="model"/>; if its architecture differs,
+    /// fails with a message naming each parameter whose name or shape does not match.
+    /// </summary>
+    public static CheckpointInfo LoadInto(ConvNet model, string path)
+    {
+        var info = ReadInfo(path);
+        using var stored = new ConvNet(info.Architecture);
+        LoadWeights(stored, Path.ChangeExtension(InfoPath(path), WeightsExtension));
+        var mine = model.state_dict();
+        var theirs = stored.state_dict();
+        var problems = new List<string>();
+        foreach (var (name, tensor) in theirs)
+        {
+            if (!mine.TryGetValue(name, out var target)) problems.Add($"{name} {Shape(tensor)} is in the checkpoint but not in the model");
+            else if (!target.shape.SequenceEqual(tensor.shape)) problems.Add($"{name} is {Shape(tensor)} in the checkpoint but {Shape(target)} in the model");
+        }
+        problems.AddRange(mine.Keys.Except(theirs.Keys).Select(name => $"{name} {Shape(mine[name])} is in the model but not in the checkpoint"));
+        if (problems.Count > 0)
+            throw new ConvLensException(
+                $"Checkpoint {InfoPath(path)} was made for another architecture ({info.Architecture}; this model is {model.Spec}): {string.Join("; ", problems)}.");
+        using (no_grad())
+            foreach (var (name, tensor) in theirs)
+                mine[name].copy_(tensor);
+        return info;
+    }
+
+    static void LoadWeights(ConvNet model, string weightsPath)
+    {
+        try
+        {
+            model.load(weightsPath);
+        }
+        catch (Exception e) when (e is not ConvLensException)
+        {
+            throw new ConvLensException($"Checkpoint {weightsPath} could not be read: {e.Message.Split('\n')[0]}");
+        }
+    }
+
+    static string Shape(Tensor t) => $"[{string.Join(", ", t.shape)}]";
+}

@@ -1,0 +1,67 @@
+namespace ConvLens.Model;
+
+/// <summary>One convolution block: a conv layer with <paramref name="Channels"/> filters of <paramref name="Kernel"/>×<paramref name="Kernel"/>.</summary>
+public sealed record ConvBlock(int Channels, int Kernel);
+
+/// <summary>
+/// The architecture of a <see cref="ConvNet"/>, in one small value that a notebook cell can edit:
+/// <c>ConvNetSpec.Article with { Convs = [new(16, 3), new(32, 3), new(64, 3)] }</c>.
+/// Each block is conv (padding keeps the size) → max-pool → ReLU, as in the article; then Dropout2d,
+/// flatten, a hidden linear layer with ReLU and dropout, and the output layer.
+/// </summary>
+public sealed record ConvNetSpec
+{
+    public int InputChannels { get; init; } = 1;
+    public int ImageSize { get; init; } = 28;
+    public IReadOnlyList<ConvBlock> Convs { get; init; } = [new(16, 5), new(32, 5)];
+    public int Pool { get; init; } = 2;
+    public double ConvDropout { get; init; } = 0.5;
+    public int Hidden { get; init; } = 96;
+    public double HiddenDropout { get; init; } = 0.1;
+    public int Classes { get; init; } = 10;
+
+    /// <summary>The article's network: conv1 1→16 k5, conv2 16→32 k5, Dropout2d 0.5, 1568 → 96 → 10, dropout 0.1.</summary>
+    public static ConvNetSpec Article { get; } = new();
+
+    /// <summary>Side of the feature maps after the last block.</summary>
+    public int FinalMapSize => Convs.Aggregate(ImageSize, (size, _) => size / Pool);
+
+    /// <summary>Inputs of the first linear layer (1568 for the article).</summary>
+    public int FlattenedSize => Convs[^1].Channels * FinalMapSize * FinalMapSize;
+
+    /// <summary>Throws a <see cref="ConvLensException"/> naming the first setting that cannot make a network.</summary>
+    public ConvNetSpec Validate()
+    {
+        void Check(bool ok, string message)
+        {
+            if (!ok) throw new ConvLensException($"Invalid architecture: {message}.");
+        }
+        Check(InputChannels > 0, $"input channels must be positive, not {InputChannels}");
+        Check(ImageSize > 0, $"image size must be positive, not {ImageSize}");
+        Check(Convs is { Count: > 0 }, "at least one conv block is needed");
+        Check(Pool >= 1, $"pool size must be at least 1, not {Pool}");
+        for (int i = 0; i < Convs.Count; i++)
+        {
+            Check(Convs[i].Channels > 0, $"conv{i + 1} needs a positive number of channels, not {Convs[i].Channels}");
+            Check(Convs[i].Kernel > 0 && Convs[i].Kernel % 2 == 1, $"conv{i + 1} needs an odd kernel size (padding keeps the size only for odd kernels), not {Convs[i].Kernel}");
+        }
+        Check(FinalMapSize >= 1, $"{Convs.Count} pooling steps of {Pool} shrink a {ImageSize}×{ImageSize} image to nothing; use fewer conv blocks or a smaller pool");
+        Check(ConvDropout is >= 0 and < 1 && HiddenDropout is >= 0 and < 1, "dropout probabilities must be in [0, 1)");
+        Check(Hidden > 0, $"hidden width must be positive, not {Hidden}");
+        Check(Classes > 1, $"at least two classes are needed, not {Classes}");
+        return this;
+    }
+
+    /// <summary>A one-line summary, e.g. "1×28×28 → conv1 16@5×5 → conv2 32@5×5 → 1568 → 96 → 10".</summary>
+    public override string ToString() =>
+        $"{InputChannels}×{ImageSize}×{ImageSize} → " +
+        string.Join(" → ", Convs.Select((c, i) => $"conv{i + 1} {c.Channels}@{c.Kernel}×{c.Kernel}")) +
+        $" → {FlattenedSize} → {Hidden} → {Classes}";
+
+    // Records compare lists by reference; two specs with equal blocks are the same architecture.
+    public bool Equals(ConvNetSpec? other) =>
+        other is not null && InputChannels == other.InputChannels && ImageSize == other.ImageSize && Convs.SequenceEqual(other.Convs)
+        && Pool == other.Pool && ConvDropout == other.ConvDropout && Hidden == other.Hidden && HiddenDropout == other.HiddenDropout && Classes == other.Classes;
+
+    public override int GetHashCode() => HashCode.Combine(InputChannels, ImageSize, Convs.Count, Pool, Hidden, Classes);
+}

@@ -1,0 +1,140 @@
+using System.Diagnostics;
+using ConvLens.Data;
+using ConvLens.Model;
+using TorchSharp;
+using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
+
+namespace ConvLens.Training;
+
+/// <summary>The article's settings by default: Adam, lr 0.002, batch 128, 10 epochs, 20 % of the training images held out for validation, seed 0.</summary>
+public sealed record TrainingOptions
+{
+    public int Epochs { get; init; } = 10;
+    public int BatchSize { get; init; } = 128;
+    public double LearningRate { get; init; } = 0.002;
+    public int Seed { get; init; } = 0;
+    public double ValidationFraction { get; init; } = 0.2;
+
+    public TrainingOptions Validate()
+    {
+        if (Epochs < 1) throw new ConvLensException($"Epochs must be at least 1, not {Epochs}.");
+        if (BatchSize < 1) throw new ConvLensException($"Batch size must be at least 1, not {BatchSize}.");
+        if (!(LearningRate > 0) || double.IsInfinity(LearningRate)) throw new ConvLensException($"Learning rate must be a positive number, not {LearningRate}.");
+        if (ValidationFraction is <= 0 or >= 1) throw new ConvLensException($"The validation fraction must be between 0 and 1, not {ValidationFraction}.");
+        return this;
+    }
+}
+
+/// <summary>The article's four numbers for one epoch.</summary>
+public sealed record EpochResult(int Epoch, double TrainLoss, double TrainAccuracy, double ValidationLoss, double ValidationAccuracy, double Seconds);
+
+/// <summary>Where training is: a batch finished (<see cref="Completed"/> is null) or an epoch finished.</summary>
+public sealed record TrainingProgress(int Epoch, int Epochs, int Batch, int Batches, double RunningLoss, EpochResult? Completed = null);
+
+/// <summary>Loss and accuracy of a model on a set, with every prediction and its softmax confidence.</summary>
+public sealed record Evaluation(double Loss, double Accuracy, int[] Predictions, float[] Confidences, int[] Labels)
+{
+    public int Count => Labels.Length;
+    public int Correct => Predictions.Zip(Labels).Count(p => p.First == p.Second);
+}
+
+public static class Trainer
+{
+    /// <summary>
+    /// Trains <paramref name="model"/> on a random split of <paramref name="pool"/> (train / validation, by the seed),
+    /// reporting each batch and epoch to <paramref name="progress"/>. Returns the epochs' results.
+    /// </summary>
+    public static IReadOnlyList<EpochResult> Train(ConvNet model, ImageSet pool, TrainingOptions options,
+        IProgress<TrainingProgress>? progress = null, CancellationToken cancel = default)
+    {
+        options.Validate();
+        int valCount = (int)Math.Round(pool.Count * options.ValidationFraction);
+        if (valCount < 1 || pool.Count - valCount < 1)
+            throw new ConvLensException($"{pool.Count} images are too few to split into training and validation.");
+
+        // One generator drives the split and the shuffles; torch's global seed drives dropout.
+        var generator = new Generator((ulong)options.Seed);
+        torch.random.manual_seed(options.Seed);
+        using var permutation = randperm(pool.Count, generator: generator);
+        using var trainIndices = permutation[..(pool.Count - valCount)].clone();
+        using var valIndices = permutation[(pool.Count - valCount)..].clone();
+
+        using var optimizer = optim.Adam(model.parameters(), options.LearningRate);
+        using var lossFunction = CrossEntropyLoss();
+        int batches = (int)((trainIndices.shape[0] + options.BatchSize - 1) / options.BatchSize);
+        var results = new List<EpochResult>();
+
+        for (int epoch = 1; epoch <= options.Epochs; epoch++)
+        {
+            var clock = Stopwatch.StartNew();
+            model.train();
+            double lossSum = 0;
+            long correct = 0, seen = 0;
+            using var order = randperm(trainIndices.shape[0], generator: generator);
+            for (int b = 0; b < batches; b++)
+            {
+                cancel.ThrowIfCancellationRequested();
+                // Every tensor made for this batch is freed at the end of it: memory stays flat across epochs.
+                using var scope = NewDisposeScope();
+                var indices = trainIndices.index_select(0, order[(b * options.BatchSize)..Math.Min((b + 1) * options.BatchSize, (int)order.shape[0])]);
+                var (x, y) = pool.Batch(indices);
+                optimizer.zero_grad();
+                var logits = model.call(x);
+                var loss = lossFunction.call(logits, y);
+                loss.backward();
+                optimizer.step();
+
+                long n = y.shape[0];
+                lossSum += loss.item<float>() * n;
+                correct += logits.argmax(1).eq(y).sum().item<long>();
+                seen += n;
+                progress?.Report(new TrainingProgress(epoch, options.Epochs, b + 1, batches, lossSum / seen));
+            }
+
+            var validation = Evaluate(model, pool, valIndices, cancel: cancel);
+            var result = new EpochResult(epoch, lossSum / seen, (double)correct / seen, validation.Loss, validation.Accuracy, clock.Elapsed.TotalSeconds);
+            results.Add(result);
+            progress?.Report(new TrainingProgress(epoch, options.Epochs, batches, batches, result.TrainLoss, result));
+        }
+        return results;
+    }
+
+    /// <summary>Evaluates <paramref name="model"/> on the whole of <paramref name="set"/> (the article's test step).</summary>
+    public static Evaluation Evaluate(ConvNet model, ImageSet set, int batchSize = 1000, CancellationToken cancel = default)
+    {
+        using var all = arange(set.Count, dtype: ScalarType.Int64);
+        return Evaluate(model, set, all, batchSize, cancel);
+    }
+
+    /// <summary>Evaluates <paramref name="model"/> on the images of <paramref name="set"/> at <paramref name="indices"/>, in eval mode and without gradients.</summary>
+    public static Evaluation Evaluate(ConvNet model, ImageSet set, Tensor indices, int batchSize = 1000, CancellationToken cancel = default)
+    {
+        if (batchSize < 1) throw new ConvLensException($"Batch size must be at least 1, not {batchSize}.");
+        bool wasTraining = model.training;
+        model.eval();
+        int count = (int)indices.shape[0];
+        var predictions = new int[count];
+        var confidences = new float[count];
+        var labels = new int[count];
+        double lossSum = 0;
+        using (no_grad())
+        {
+            for (int start = 0; start < count; start += batchSize)
+            {
+                cancel.ThrowIfCancellationRequested();
+                using var scope = NewDisposeScope();
+                var (x, y) = set.Batch(indices[start..Math.Min(start + batchSize, count)]);
+                var logits = model.call(x);
+                lossSum += functional.cross_entropy(logits, y, reduction: Reduction.Sum).item<float>();
+                var (confidence, predicted) = functional.softmax(logits, 1).max(1);
+                predicted.to_type(ScalarType.Int32).data<int>().CopyTo(predictions, start);
+                confidence.data<float>().CopyTo(confidences, start);
+                y.to_type(ScalarType.Int32).data<int>().CopyTo(labels, start);
+            }
+        }
+        model.train(wasTraining);
+        int correct = predictions.Zip(labels).Count(p => p.First == p.Second);
+        return new Evaluation(lossSum / count, (double)correct / count, predictions, confidences, labels);
+    }
+}
