@@ -10,17 +10,17 @@ var dataDir = new Option<string?>("--data-dir") { Description = "Folder holding 
 var limit = new Option<int?>("--limit") { Description = "Use only the first N images of each split, for quick runs." };
 var batchSize = new Option<int>("--batch-size") { Description = "Images per batch.", DefaultValueFactory = _ => 128 };
 var json = new Option<bool>("--json") { Description = "Print the final metrics as one JSON object on standard output; everything else goes to standard error." };
-PositiveIfGiven(limit, "--limit");
-Positive(batchSize, "--batch-size");
+Require(limit, v => v is null or >= 1, "--limit must be at least 1");
+Require(batchSize, v => v >= 1, "--batch-size must be at least 1");
 
 var epochs = new Option<int>("--epochs") { Description = "Passes over the training split.", DefaultValueFactory = _ => 10 };
 var seed = new Option<int>("--seed") { Description = "Seed for the split, the shuffles, the initial weights and dropout.", DefaultValueFactory = _ => 0 };
 var learningRate = new Option<double>("--lr") { Description = "Adam's learning rate.", DefaultValueFactory = _ => 0.002 };
 var output = new Option<string>("--output") { Description = "Folder for the checkpoint.", DefaultValueFactory = _ => Path.Combine("artifacts", "train") };
 var name = new Option<string>("--name") { Description = "Checkpoint name: writes NAME.weights and NAME.json.", DefaultValueFactory = _ => "convnet" };
-Positive(epochs, "--epochs");
-learningRate.Validators.Add(r => { if (r.GetValueOrDefault<double>() is not (> 0 and < double.PositiveInfinity)) r.AddError($"--lr must be a positive number, not {r.GetValueOrDefault<double>()}."); });
-name.Validators.Add(r => { var n = r.GetValueOrDefault<string>() ?? ""; if (n.Length == 0 || n.IndexOfAny(['/', '\\']) >= 0) r.AddError($"--name must be a plain file name, not '{n}'."); });
+Require(epochs, v => v >= 1, "--epochs must be at least 1");
+Require(learningRate, v => v is > 0 and < double.PositiveInfinity, "--lr must be a positive number");
+Require(name, v => v is { Length: > 0 } && v.IndexOfAny(['/', '\\']) < 0, "--name must be a plain file name");
 
 var train = new Command("train", "Train the article's ConvNet (or the given settings), evaluate it on the test set and save a checkpoint. Defaults reproduce the article: MNIST, 48k/12k split, batch 128, Adam lr 0.002, 10 epochs, seed 0.")
 {
@@ -44,11 +44,15 @@ evaluate.SetAction((parse, cancel) => Run(() => Commands.Evaluate(
 var root = new RootCommand("ConvLens: train a small CNN on MNIST and look inside it.") { train, evaluate };
 return root.Parse(args).Invoke();
 
-static void Positive(Option<int> option, string label) =>
-    option.Validators.Add(r => { if (r.GetValueOrDefault<int>() < 1) r.AddError($"{label} must be at least 1, not {r.GetValueOrDefault<int>()}."); });
-
-static void PositiveIfGiven(Option<int?> option, string label) =>
-    option.Validators.Add(r => { if (r.GetValueOrDefault<int?>() is < 1) r.AddError($"{label} must be at least 1, not {r.GetValueOrDefault<int?>()}."); });
+// Adds a check to an option; a value that does not even parse is left to the parser's own message.
+static void Require<T>(Option<T> option, Func<T?, bool> ok, string message) =>
+    option.Validators.Add(result =>
+    {
+        T? value;
+        try { value = result.GetValueOrDefault<T>(); }
+        catch (InvalidOperationException) { return; }
+        if (!ok(value)) result.AddError($"{message}, not {value}.");
+    });
 
 // Errors a user can act on are one line on standard error and exit code 1; Ctrl+C is 130; nothing prints a stack trace.
 static Task<int> Run(Func<int> action)

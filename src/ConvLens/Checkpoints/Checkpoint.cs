@@ -84,8 +84,8 @@ public static class Checkpoint
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            File.Delete(tempWeights);
-            File.Delete(tempInfo);
+            TryDelete(tempWeights);
+            TryDelete(tempInfo);
             throw new ConvLensException($"Could not save the checkpoint to {weightsPath}: {e.Message}");
         }
     }
@@ -162,6 +162,11 @@ public static class Checkpoint
         {
             throw new ConvLensException($"Checkpoint {weightsPath} could not be read: {e.Message.Split('\n')[0]}");
         }
+    }
+
+    static void TryDelete(string path)
+    {
+        try { File.Delete(path); } catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
     }
 
     static string Shape(Tensor t) => $"[{string.Join(", ", t.shape)}]";

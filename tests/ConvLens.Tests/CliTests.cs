@@ -1,0 +1,96 @@
+using System.Text.Json;
+
+namespace ConvLens.Tests;
+
+/// <summary>The real command line, run as a process: exit codes, one-line errors, no stack traces.</summary>
+public class CliTests
+{
+    static void AssertOneLineError((int ExitCode, string Stdout, string Stderr) run, string expected)
+    {
+        Assert.NotEqual(0, run.ExitCode);
+        Assert.Contains(expected, run.Stderr);
+        Assert.DoesNotContain("   at ", run.Stderr);          // no stack trace
+        Assert.DoesNotContain("Exception", run.Stderr);
+    }
+
+    [Fact]
+    public void A_quick_run_trains_evaluates_saves_and_prints_json_and_the_same_seed_gives_the_same_losses()
+    {
+        string output = Shared.TempFolder();
+        var first = Shared.RunCli("train", "--epochs", "1", "--limit", "1000", "--output", output, "--json");
+        var second = Shared.RunCli("train", "--epochs", "1", "--limit", "1000", "--output", output, "--name", "again", "--json");
+        Assert.True(first.ExitCode == 0, first.Stderr);
+        Assert.Contains("epoch  1/1  train loss", first.Stderr);
+
+        using var a = JsonDocument.Parse(first.Stdout);
+        using var b = JsonDocument.Parse(second.Stdout);
+        Assert.Equal(a.RootElement.GetProperty("epochs").GetRawText(), b.RootElement.GetProperty("epochs").GetRawText(), new LossesOnly());
+        Assert.InRange(a.RootElement.GetProperty("test").GetProperty("accuracy").GetDouble(), 0.3, 1.0);
+        Assert.True(File.Exists(Path.Combine(output, "convnet.weights")));
+
+        var evaluate = Shared.RunCli("evaluate", "--checkpoint", Path.Combine(output, "convnet.json"), "--limit", "1000", "--json");
+        Assert.True(evaluate.ExitCode == 0, evaluate.Stderr);
+        using var e = JsonDocument.Parse(evaluate.Stdout);
+        Assert.Equal(a.RootElement.GetProperty("test").GetProperty("accuracy").GetDouble(), e.RootElement.GetProperty("accuracy").GetDouble(), 6);
+    }
+
+    /// <summary>Compares the epochs' losses and accuracies, ignoring their timings.</summary>
+    sealed class LossesOnly : IEqualityComparer<string>
+    {
+        static string Strip(string json) => string.Join(",", JsonDocument.Parse(json).RootElement.EnumerateArray()
+            .Select(e => $"{e.GetProperty("trainLoss").GetDouble():R}/{e.GetProperty("validationLoss").GetDouble():R}/{e.GetProperty("trainAccuracy").GetDouble():R}"));
+        public bool Equals(string? x, string? y) => Strip(x!) == Strip(y!);
+        public int GetHashCode(string obj) => Strip(obj).GetHashCode();
+    }
+
+    [Fact]
+    public void Help_is_available_on_every_command()
+    {
+        foreach (var command in new[] { "--help", "train --help", "evaluate --help" })
+        {
+            var run = Shared.RunCli(command.Split(' '));
+            Assert.Equal(0, run.ExitCode);
+            Assert.Contains("Usage:", run.Stdout);
+        }
+    }
+
+    [Theory]
+    [InlineData("--epochs -1", "--epochs must be at least 1")]
+    [InlineData("--batch-size 0", "--batch-size must be at least 1")]
+    [InlineData("--lr 0", "--lr must be a positive number")]
+    [InlineData("--dataset cifar10", "cifar10")]
+    [InlineData("--limit 0", "--limit must be at least 1")]
+    [InlineData("--epochs many", "many")]
+    public void Nonsense_options_are_refused_before_any_work(string options, string expected) =>
+        AssertOneLineError(Shared.RunCli(["train", .. options.Split(' ')]), expected);
+
+    [Fact]
+    public void A_missing_data_folder_is_a_one_line_error() =>
+        AssertOneLineError(Shared.RunCli("train", "--data-dir", "/no/such/folder", "--output", Shared.TempFolder()), "error: Data folder /no/such/folder does not exist.");
+
+    [Fact]
+    public void An_unwritable_output_folder_is_reported_before_training()
+    {
+        string file = Path.Combine(Shared.TempFolder(), "a-file");
+        File.WriteAllText(file, "");
+        AssertOneLineError(Shared.RunCli("train", "--output", Path.Combine(file, "sub")), "is not writable");
+    }
+
+    [Fact]
+    public void A_corrupt_checkpoint_is_a_one_line_error()
+    {
+        string folder = Shared.TempFolder();
+        File.WriteAllText(Path.Combine(folder, "bad.json"), "not json");
+        File.WriteAllText(Path.Combine(folder, "bad.weights"), "");
+        AssertOneLineError(Shared.RunCli("evaluate", "--checkpoint", Path.Combine(folder, "bad.json")), "is damaged");
+    }
+
+    [Fact]
+    public void A_truncated_data_file_is_a_one_line_error()
+    {
+        string folder = Shared.SmallIdxSet();
+        string file = Path.Combine(folder, "t10k-images-idx3-ubyte");
+        File.WriteAllBytes(file, File.ReadAllBytes(file)[..1000]);
+        AssertOneLineError(Shared.RunCli("evaluate", "--data-dir", folder), "is truncated");
+    }
+}

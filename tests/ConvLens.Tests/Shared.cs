@@ -1,0 +1,63 @@
+using System.Diagnostics;
+using System.IO.Compression;
+using ConvLens.Data;
+
+namespace ConvLens.Tests;
+
+/// <summary>Things many tests use, made once per run.</summary>
+public static class Shared
+{
+    static readonly Lazy<DataSplits> mnist = new(() => Datasets.Load());
+
+    /// <summary>The bundled MNIST, whole (loaded once, ~1 s).</summary>
+    public static DataSplits Mnist => mnist.Value;
+
+    public static string TempFolder()
+    {
+        string path = Path.Combine(Path.GetTempPath(), "convlens-tests", Guid.NewGuid().ToString("N")[..12]);
+        Directory.CreateDirectory(path);
+        return path;
+    }
+
+    /// <summary>Writes an IDX file of unsigned bytes (gzipped when the name ends in .gz).</summary>
+    public static void WriteIdx(string path, int[] shape, byte[] data, byte typeCode = 0x08)
+    {
+        using var file = File.Create(path);
+        using Stream stream = path.EndsWith(".gz") ? new GZipStream(file, CompressionLevel.Fastest) : file;
+        stream.Write([0, 0, typeCode, (byte)shape.Length]);
+        foreach (var d in shape) stream.Write([(byte)(d >> 24), (byte)(d >> 16), (byte)(d >> 8), (byte)d]);
+        stream.Write(data);
+    }
+
+    /// <summary>A folder with a small IDX set (n train, n test images of 28×28, labels 0–9), raw or gzipped.</summary>
+    public static string SmallIdxSet(int n = 20, bool gzip = false, int? trainLabels = null)
+    {
+        string folder = TempFolder();
+        string ext = gzip ? ".gz" : "";
+        var random = new Random(1);
+        foreach (var prefix in new[] { "train", "t10k" })
+        {
+            var pixels = new byte[n * 28 * 28];
+            random.NextBytes(pixels);
+            WriteIdx(Path.Combine(folder, $"{prefix}-images-idx3-ubyte{ext}"), [n, 28, 28], pixels);
+            int labelCount = prefix == "train" ? trainLabels ?? n : n;
+            WriteIdx(Path.Combine(folder, $"{prefix}-labels-idx1-ubyte{ext}"), [labelCount], Enumerable.Range(0, labelCount).Select(i => (byte)(i % 10)).ToArray());
+        }
+        return folder;
+    }
+
+    /// <summary>Runs the real convlens command line (the built ConvLens.Cli beside the tests) and returns its exit code and output.</summary>
+    public static (int ExitCode, string Stdout, string Stderr) RunCli(params string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = RepositoryRoot };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "ConvLens.Cli.dll"));
+        foreach (var a in args) start.ArgumentList.Add(a);
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        if (!process.WaitForExit(TimeSpan.FromMinutes(3))) { process.Kill(true); throw new TimeoutException($"convlens {string.Join(' ', args)} did not finish"); }
+        return (process.ExitCode, stdout.Result, stderr.Result);
+    }
+
+    public static string RepositoryRoot => Path.GetDirectoryName(RepositoryData.Folder())!;
+}
