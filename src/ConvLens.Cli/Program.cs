@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.CommandLine.Help;
 using ConvLens;
 using ConvLens.Cli;
 using ConvLens.Data;
@@ -41,8 +42,19 @@ var evaluate = new Command("evaluate", "Evaluate a checkpoint on the test set: l
 evaluate.SetAction((parse, cancel) => Run(() => Commands.Evaluate(
     parse.GetValue(checkpoint), parse.GetValue(evalDataset), parse.GetValue(dataDir), parse.GetValue(limit), parse.GetValue(batchSize), parse.GetValue(json), cancel)));
 
-var root = new RootCommand("ConvLens: train a small CNN on MNIST and look inside it.") { train, evaluate };
-return root.Parse(args).Invoke();
+// A plain Command named convlens as the root, so help reads "convlens train", not the assembly name.
+var root = new Command("convlens", "ConvLens: train a small CNN on MNIST and look inside it.") { new HelpOption(), new VersionOption(), train, evaluate };
+var parsed = root.Parse(args);
+if (parsed.Errors.Count > 0)
+{
+    // One line per problem and a pointer to help, instead of the whole help text.
+    foreach (var error in parsed.Errors)
+        Console.Error.WriteLine($"error: {error.Message}");
+    string command = root.Subcommands.FirstOrDefault(s => s.Name == args.FirstOrDefault())?.Name is { } given ? $"{given} " : "";
+    Console.Error.WriteLine($"Run 'convlens {command}--help' for the options.");
+    return 2;
+}
+return parsed.Invoke();
 
 // Adds a check to an option; a value that does not even parse is left to the parser's own message.
 static void Require<T>(Option<T> option, Func<T?, bool> ok, string message) =>
