@@ -41,6 +41,15 @@ public sealed record Evaluation(double Loss, double Accuracy, int[] Predictions,
 
 public static class Trainer
 {
+    /// <summary>The device to train on: CUDA when the CUDA backend is referenced and a GPU is present, else the CPU.</summary>
+    public static Device DefaultDevice => cuda.is_available() ? CUDA : CPU;
+
+    static Device DeviceOf(ConvNet model) => model.parameters().First().device;
+
+    // Data stays in main memory; each batch moves to the model's device (a no-op on the CPU).
+    static (Tensor, Tensor) ToDevice((Tensor X, Tensor Y) batch, Device device) =>
+        device.type == DeviceType.CPU ? batch : (batch.X.to(device), batch.Y.to(device));
+
     /// <summary>
     /// Trains <paramref name="model"/> on a random split of <paramref name="pool"/> (train / validation, by the seed),
     /// reporting each batch and epoch to <paramref name="progress"/>. Returns the epochs' results.
@@ -63,6 +72,7 @@ public static class Trainer
         using var optimizer = optim.Adam(model.parameters(), options.LearningRate);
         using var lossFunction = CrossEntropyLoss();
         int batches = (int)((trainIndices.shape[0] + options.BatchSize - 1) / options.BatchSize);
+        var device = DeviceOf(model);
         var results = new List<EpochResult>();
 
         for (int epoch = 1; epoch <= options.Epochs; epoch++)
@@ -78,7 +88,7 @@ public static class Trainer
                 // Every tensor made for this batch is freed at the end of it: memory stays flat across epochs.
                 using var scope = NewDisposeScope();
                 var indices = trainIndices.index_select(0, order[(b * options.BatchSize)..Math.Min((b + 1) * options.BatchSize, (int)order.shape[0])]);
-                var (x, y) = pool.Batch(indices);
+                var (x, y) = ToDevice(pool.Batch(indices), device);
                 optimizer.zero_grad();
                 var logits = model.call(x);
                 var loss = lossFunction.call(logits, y);
@@ -124,13 +134,13 @@ public static class Trainer
             {
                 cancel.ThrowIfCancellationRequested();
                 using var scope = NewDisposeScope();
-                var (x, y) = set.Batch(indices[start..Math.Min(start + batchSize, count)]);
+                var (x, y) = ToDevice(set.Batch(indices[start..Math.Min(start + batchSize, count)]), DeviceOf(model));
                 var logits = model.call(x);
                 lossSum += functional.cross_entropy(logits, y, reduction: Reduction.Sum).item<float>();
                 var (confidence, predicted) = functional.softmax(logits, 1).max(1);
-                predicted.to_type(ScalarType.Int32).data<int>().CopyTo(predictions, start);
-                confidence.data<float>().CopyTo(confidences, start);
-                y.to_type(ScalarType.Int32).data<int>().CopyTo(labels, start);
+                predicted.cpu().to_type(ScalarType.Int32).data<int>().CopyTo(predictions, start);
+                confidence.cpu().data<float>().CopyTo(confidences, start);
+                y.cpu().to_type(ScalarType.Int32).data<int>().CopyTo(labels, start);
             }
         }
         model.train(wasTraining);
