@@ -34,3 +34,6 @@ if pytorch:
     ratios = [steady(c) / steady(p["seconds"]) for c, p in zip(cl_seconds, pytorch)]
     print(f"ratio ConvLens / PyTorch, steady epoch time, per round: {', '.join(f'{r:.2f}' for r in ratios)}")
     print(f"median ratio: {statistics.median(ratios):.2f} (target <= 0.90, never above 1.00)")
+    whole = [statistics.mean(c) / statistics.mean(p["seconds"]) for c, p in zip(cl_seconds, pytorch)]
+    first = [c[0] / p["seconds"][0] for c, p in zip(cl_seconds, pytorch)]
+    print(f"ratio over all epochs, warm-up included, per round: {', '.join(f'{r:.2f}' for r in whole)}; epoch 1 alone: {', '.join(f'{r:.2f}' for r in first)}")

@@ -3,6 +3,7 @@ using System.Text.Json;
 using ConvLens.Checkpoints;
 using ConvLens.Data;
 using ConvLens.Model;
+using ConvLens.Plots;
 using ConvLens.Training;
 using TorchSharp;
 
@@ -49,6 +50,19 @@ public static class Commands
         };
         string saved = Checkpoint.Save(model, info, checkpointPath);
         log.WriteLine($"saved  {saved} (+ {Path.GetFileName(Path.ChangeExtension(saved, Checkpoint.WeightsExtension))})");
+
+        // The rest of the article: the learned filters and the feature maps of training image 4 (a 9 in MNIST).
+        var stdout = Console.Out;
+        Console.SetOut(log);
+        try
+        {
+            LookCommands.WriteFilters(model, [], Palette.Diverging, Scale.Shared, a.Output);
+            LookCommands.WriteFeatureMaps(model, data.Train, Math.Min(4, data.Train.Count - 1), [], Palette.Viridis, Scale.Shared, a.Output);
+        }
+        finally
+        {
+            Console.SetOut(stdout);
+        }
         log.WriteLine($"total  {FormatDuration(clock.Elapsed)}, peak memory {Memory.PeakMiB():F0} MiB");
 
         if (a.Json)

@@ -3,6 +3,7 @@ using System.CommandLine.Help;
 using ConvLens;
 using ConvLens.Cli;
 using ConvLens.Data;
+using ConvLens.Plots;
 
 // Common options, shared by the commands that read data.
 var dataset = new Option<string>("--dataset") { Description = $"Data set: {string.Join(" or ", Datasets.Names)}.", DefaultValueFactory = _ => Datasets.Mnist };
@@ -42,8 +43,39 @@ var evaluate = new Command("evaluate", "Evaluate a checkpoint on the test set: l
 evaluate.SetAction((parse, cancel) => Run(() => Commands.Evaluate(
     parse.GetValue(checkpoint), parse.GetValue(evalDataset), parse.GetValue(dataDir), parse.GetValue(limit), parse.GetValue(batchSize), parse.GetValue(json), cancel)));
 
+var layersOption = new Option<string?>("--layers") { Description = "Comma-separated layer names (see 'convlens layers'). Default: every conv layer (filters); each conv output and each block's output after pooling and ReLU (feature maps)." };
+var palette = new Option<string>("--palette") { Description = "Colours: diverging (blue-white-red around zero), viridis (the article's) or greys.", DefaultValueFactory = _ => "" };
+palette.AcceptOnlyFromAmong("", "diverging", "viridis", "greys");
+var scale = new Option<string>("--scale") { Description = "shared: one colour scale for all panels of a figure (comparable); per-panel: each its own (every panel's detail).", DefaultValueFactory = _ => "shared" };
+scale.AcceptOnlyFromAmong("shared", "per-panel");
+var lookOutput = new Option<string>("--output") { Description = "Folder for the page and the numbers.", DefaultValueFactory = _ => Path.Combine("artifacts", "look") };
+
+var layersCommand = new Command("layers", "List the layers of a checkpoint's model: names, types, parameter shapes and output shapes.") { checkpoint };
+layersCommand.SetAction(parse => Run(() => LookCommands.Layers(parse.GetValue(checkpoint))));
+
+var filters = new Command("filters", "Write a page of the learned filters of each conv layer (filters.html) and their weights (filters.json).")
+{
+    checkpoint, layersOption, palette, scale, lookOutput,
+};
+filters.SetAction(parse => Run(() => LookCommands.Filters(parse.GetValue(checkpoint), Split(parse.GetValue(layersOption)),
+    ParsePalette(parse.GetValue(palette), Palette.Diverging), ParseScale(parse.GetValue(scale)), parse.GetValue(lookOutput)!)));
+
+var split = new Option<string>("--split") { Description = "Which split the image comes from: train or test.", DefaultValueFactory = _ => "train" };
+split.AcceptOnlyFromAmong("train", "test");
+var index = new Option<int?>("--index") { Description = "Index of the image in the split. Default: 4, the article's (a 9 in MNIST's training split)." };
+var label = new Option<int?>("--label") { Description = "Instead of --index: the first image with this label (or the --occurrence-th)." };
+var occurrence = new Option<int>("--occurrence") { Description = "With --label: which image with that label, from 0.", DefaultValueFactory = _ => 0 };
+var featureMaps = new Command("feature-maps", "Write a page of the feature maps one image produces at each layer (feature-maps.html) and their values (feature-maps.json).")
+{
+    checkpoint, dataDir, split, index, label, occurrence, layersOption, palette, scale, lookOutput,
+};
+featureMaps.Validators.Add(r => { if (r.GetValue(index) is not null && r.GetValue(label) is not null) r.AddError("Give --index or --label, not both."); });
+featureMaps.SetAction(parse => Run(() => LookCommands.FeatureMaps(parse.GetValue(checkpoint), parse.GetValue(dataDir),
+    new ImageChoice(parse.GetValue(split)!, parse.GetValue(index), parse.GetValue(label), parse.GetValue(occurrence)),
+    Split(parse.GetValue(layersOption)), ParsePalette(parse.GetValue(palette), Palette.Viridis), ParseScale(parse.GetValue(scale)), parse.GetValue(lookOutput)!)));
+
 // A plain Command named convlens as the root, so help reads "convlens train", not the assembly name.
-var root = new Command("convlens", "ConvLens: train a small CNN on MNIST and look inside it.") { new HelpOption(), new VersionOption(), train, evaluate };
+var root = new Command("convlens", "ConvLens: train a small CNN on MNIST and look inside it.") { new HelpOption(), new VersionOption(), train, evaluate, layersCommand, filters, featureMaps };
 var parsed = root.Parse(args);
 if (parsed.Errors.Count > 0)
 {
@@ -55,6 +87,18 @@ if (parsed.Errors.Count > 0)
     return 2;
 }
 return parsed.Invoke();
+
+static string[] Split(string? list) => list?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) ?? [];
+
+static Palette ParsePalette(string? name, Palette fallback) => name switch
+{
+    "diverging" => Palette.Diverging,
+    "viridis" => Palette.Viridis,
+    "greys" => Palette.Greys,
+    _ => fallback,
+};
+
+static Scale ParseScale(string? name) => name == "per-panel" ? Scale.PerPanel : Scale.Shared;
 
 // Adds a check to an option; a value that does not even parse is left to the parser's own message.
 static void Require<T>(Option<T> option, Func<T?, bool> ok, string message) =>

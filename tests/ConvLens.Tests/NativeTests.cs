@@ -53,4 +53,21 @@ public class NativeTests
         Assert.Single(mapped);
         Assert.Equal(Path.GetFullPath(TorchNative.LibTorchFolder!).TrimEnd('/'), Path.GetDirectoryName(mapped[0]));
     }
+
+    [Fact]
+    public void A_system_libtorch_first_on_the_library_path_does_not_win()
+    {
+        // Empty stand-ins with libtorch's file names and sonames, first on LD_LIBRARY_PATH (which the loader searches
+        // before LibTorchSharp's RUNPATH): if they were taken, LibTorchSharp's symbols would not resolve.
+        string folder = Shared.TempFolder();
+        foreach (var lib in new[] { "libc10.so", "libtorch_cpu.so", "libtorch.so" })
+        {
+            using var gcc = System.Diagnostics.Process.Start("gcc", ["-shared", "-o", Path.Combine(folder, lib), $"-Wl,-soname,{lib}", "-x", "c", "/dev/null"]);
+            gcc.WaitForExit();
+            Assert.Equal(0, gcc.ExitCode);
+        }
+        var run = Shared.RunCli(new Dictionary<string, string> { ["LD_LIBRARY_PATH"] = folder }, "evaluate", "--limit", "200");
+        Assert.True(run.ExitCode == 0, run.Stderr);
+        Assert.Contains("accuracy", run.Stdout);
+    }
 }

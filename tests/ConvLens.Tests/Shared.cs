@@ -47,9 +47,12 @@ public static class Shared
     }
 
     /// <summary>Runs the real convlens command line (the built ConvLens.Cli beside the tests) and returns its exit code and output.</summary>
-    public static (int ExitCode, string Stdout, string Stderr) RunCli(params string[] args)
+    public static (int ExitCode, string Stdout, string Stderr) RunCli(params string[] args) => RunCli(new Dictionary<string, string>(), args);
+
+    public static (int ExitCode, string Stdout, string Stderr) RunCli(IDictionary<string, string> environment, params string[] args)
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = RepositoryRoot };
+        foreach (var (key, value) in environment) start.Environment[key] = value;
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "ConvLens.Cli.dll"));
         foreach (var a in args) start.ArgumentList.Add(a);
         using var process = Process.Start(start)!;

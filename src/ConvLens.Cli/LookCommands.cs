@@ -1,0 +1,131 @@
+using System.Text.Json;
+using ConvLens.Checkpoints;
+using ConvLens.Data;
+using ConvLens.Inspection;
+using ConvLens.Model;
+using ConvLens.Plots;
+using static TorchSharp.torch;
+
+namespace ConvLens.Cli;
+
+/// <summary>Where an image comes from: a split and an index, or the n-th image with a label.</summary>
+public sealed record ImageChoice(string Split, int? Index, int? Label, int Occurrence)
+{
+    public int Resolve(ImageSet set) => Label is { } label ? set.IndexOfLabel(label, Occurrence) : Index ?? 4;
+}
+
+/// <summary>The commands that look inside a trained model: layers, filters, feature-maps.</summary>
+public static class LookCommands
+{
+    public static int Layers(string? checkpointPath)
+    {
+        var (model, info) = LoadModel(checkpointPath);
+        using var _ = model;
+        using var input = zeros(1, info.Architecture.InputChannels, info.Architecture.ImageSize, info.Architecture.ImageSize);
+        Console.WriteLine($"{info.Architecture}");
+        foreach (var layer in Inspect.Layers(model, input))
+            Console.WriteLine(layer);
+        return 0;
+    }
+
+    public static int Filters(string? checkpointPath, string[] layers, Palette palette, Scale scale, string output)
+    {
+        var (model, _) = LoadModel(checkpointPath);
+        using var __ = model;
+        WriteFilters(model, layers, palette, scale, output);
+        return 0;
+    }
+
+    /// <summary>Writes filters.html and filters.json for <paramref name="model"/> into <paramref name="output"/>.</summary>
+    public static void WriteFilters(ConvNet model, string[] layers, Palette palette, Scale scale, string output)
+    {
+        EnsureFolder(output);
+        var names = layers.Length > 0 ? layers : Inspect.ConvLayers(model).ToArray();
+        string page = Path.Combine(output, "filters.html");
+        Html.WritePage(page, "ConvLens · learned filters", Charts.FilterSections(model, names, palette, scale));
+        string numbers = Path.Combine(output, "filters.json");
+        WriteJson(numbers, names.ToDictionary(n => n, n =>
+        {
+            using var w = Inspect.Filters(model, n);
+            return new { shape = w.shape, weights = Nested(w) };
+        }));
+        Console.WriteLine($"wrote {page}");
+        Console.WriteLine($"wrote {numbers} (weights as [filter][input channel][row][column])");
+    }
+
+    public static int FeatureMaps(string? checkpointPath, string? dataDir, ImageChoice choice, string[] layers, Palette palette, Scale scale, string output)
+    {
+        var (model, info) = LoadModel(checkpointPath);
+        using var __ = model;
+        using var data = Datasets.Load(info.Dataset, dataDir);
+        var set = choice.Split switch
+        {
+            "train" => data.Train,
+            "test" => data.Test,
+            _ => throw new ConvLensException($"Unknown split '{choice.Split}'; use train or test."),
+        };
+        WriteFeatureMaps(model, set, choice.Resolve(set), layers, palette, scale, output);
+        return 0;
+    }
+
+    /// <summary>Writes feature-maps.html and feature-maps.json for image <paramref name="index"/> of <paramref name="set"/>.</summary>
+    public static void WriteFeatureMaps(ConvNet model, ImageSet set, int index, string[] layers, Palette palette, Scale scale, string output)
+    {
+        EnsureFolder(output);
+        var names = layers.Length > 0 ? layers : Charts.DefaultMapLayers(model).ToArray();
+        string page = Path.Combine(output, "feature-maps.html");
+        Html.WritePage(page, $"ConvLens · feature maps of {set.Split} image {index}", Charts.FeatureMapSections(model, set, index, names, palette, scale));
+
+        using var image = set.Image(index);
+        var maps = Inspect.FeatureMaps(model, image, names);
+        string numbers = Path.Combine(output, "feature-maps.json");
+        WriteJson(numbers, new
+        {
+            split = set.Split,
+            index,
+            label = set.Label(index),
+            layers = names.ToDictionary(n => n, n => new { shape = maps[n].shape, maps = Nested(maps[n]) }),
+        });
+        foreach (var map in maps.Values) map.Dispose();
+        Console.WriteLine($"{set.Split} image {index}, labelled {set.Classes[set.Label(index)]}");
+        Console.WriteLine($"wrote {page}");
+        Console.WriteLine($"wrote {numbers} (maps as [channel][row][column])");
+    }
+
+    static (ConvNet Model, CheckpointInfo Info) LoadModel(string? checkpointPath) =>
+        Checkpoint.Load(checkpointPath ?? RepositoryData.ShippedCheckpoint());
+
+    static void EnsureFolder(string folder)
+    {
+        try
+        {
+            Directory.CreateDirectory(folder);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new ConvLensException($"Output folder {folder} cannot be created: {e.Message}");
+        }
+    }
+
+    static void WriteJson(string path, object value)
+    {
+        string temp = path + $".{Environment.ProcessId}.tmp";
+        File.WriteAllText(temp, JsonSerializer.Serialize(value));
+        File.Move(temp, path, overwrite: true);
+    }
+
+    /// <summary>A tensor as nested arrays of floats, for people who plot elsewhere.</summary>
+    static object Nested(Tensor t)
+    {
+        using var cpu = t.cpu().to_type(ScalarType.Float32);
+        var flat = cpu.data<float>().ToArray();
+        object Build(int dim, int offset)
+        {
+            long stride = t.shape.Skip(dim + 1).Aggregate(1L, (a, b) => a * b);
+            return dim == t.shape.Length - 1
+                ? flat.AsSpan(offset, (int)t.shape[dim]).ToArray()
+                : Enumerable.Range(0, (int)t.shape[dim]).Select(i => Build(dim + 1, offset + (int)(i * stride))).ToArray();
+        }
+        return Build(0, 0);
+    }
+}

@@ -1,0 +1,103 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace ConvLens.Inspection;
+
+/// <summary>One inspectable layer: its name (as in the state dict), type, parameter shapes and output shape for one input.</summary>
+public sealed record LayerInfo(string Name, string Type, IReadOnlyDictionary<string, long[]> Parameters, long[] OutputShape)
+{
+    public override string ToString() =>
+        $"{Name,-14} {Type,-10} out [{string.Join(", ", OutputShape)}]" +
+        (Parameters.Count == 0 ? "" : "  " + string.Join("  ", Parameters.Select(p => $"{p.Key} [{string.Join(", ", p.Value)}]")));
+}
+
+/// <summary>
+/// Looks inside any TorchSharp module, whatever its architecture: the layers it has, the weights of a conv layer,
+/// and the activations an input produces at named layers (through forward hooks, removed afterwards).
+/// </summary>
+public static class Inspect
+{
+    /// <summary>The named leaf modules of <paramref name="model"/>, in the order they run, with their output shapes for <paramref name="input"/>.</summary>
+    public static IReadOnlyList<LayerInfo> Layers(nn.Module<Tensor, Tensor> model, Tensor input)
+    {
+        var leaves = Leaves(model);
+        var outputs = new Dictionary<string, long[]>();
+        var order = new List<string>();
+        RunWithHooks(model, input, leaves.Select(l => l.Name), (name, output) =>
+        {
+            outputs[name] = output.shape;
+            order.Add(name);
+        });
+        return order.Distinct().Select(name =>
+        {
+            var module = leaves.First(l => l.Name == name).Module;
+            var parameters = module.named_parameters(recurse: false).ToDictionary(p => p.name, p => p.parameter.shape);
+            return new LayerInfo(name, module.GetType().Name, parameters, outputs[name]);
+        }).ToList();
+    }
+
+    /// <summary>The weights of conv layer <paramref name="layer"/> as a CPU tensor [out, in, kH, kW], detached from the model.</summary>
+    public static Tensor Filters(nn.Module model, string layer)
+    {
+        var module = Find(model, layer);
+        if (module is not Conv2d conv)
+            throw new ConvLensException($"Layer '{layer}' is a {module.GetType().Name}, not a conv layer; conv layers: {string.Join(", ", ConvLayers(model))}.");
+        return conv.weight!.detach().cpu().clone();
+    }
+
+    /// <summary>Names of the conv layers of <paramref name="model"/>.</summary>
+    public static IReadOnlyList<string> ConvLayers(nn.Module model) =>
+        Leaves(model).Where(l => l.Module is Conv2d).Select(l => l.Name).ToList();
+
+    /// <summary>
+    /// Runs <paramref name="input"/> (one image, [1, C, H, W] or [C, H, W]) through <paramref name="model"/> in eval mode
+    /// and returns the output of each named layer for that image, [channels, height, width], on the CPU.
+    /// The hooks are removed before this returns, also when it fails, so running a notebook cell twice is safe.
+    /// </summary>
+    public static IReadOnlyDictionary<string, Tensor> FeatureMaps(nn.Module<Tensor, Tensor> model, Tensor input, params string[] layers)
+    {
+        if (layers.Length == 0) throw new ArgumentException("Name at least one layer.", nameof(layers));
+        foreach (var name in layers) Find(model, name);
+        var maps = new Dictionary<string, Tensor>();
+        RunWithHooks(model, input.dim() == 3 ? input.unsqueeze(0) : input, layers, (name, output) =>
+            maps[name] = output[0].detach().cpu().clone().DetachFromDisposeScope());
+        return layers.ToDictionary(n => n, n => maps.TryGetValue(n, out var map) ? map
+            : throw new ConvLensException($"Layer '{n}' did not run in forward(); it is registered but not called with .call."));
+    }
+
+    static void RunWithHooks(nn.Module<Tensor, Tensor> model, Tensor input, IEnumerable<string> names, Action<string, Tensor> onOutput)
+    {
+        var handles = new List<nn.HookableModule<Func<nn.Module<Tensor, Tensor>, Tensor, Tensor>, Func<nn.Module<Tensor, Tensor>, Tensor, Tensor, Tensor>>.HookRemover>();
+        bool wasTraining = model.training;
+        try
+        {
+            foreach (var name in names.Distinct())
+            {
+                if (Find(model, name) is not nn.Module<Tensor, Tensor> layer)
+                    throw new ConvLensException($"Layer '{name}' does not take and return one tensor, so it cannot be hooked.");
+                handles.Add(layer.register_forward_hook((_, _, output) =>
+                {
+                    onOutput(name, output);
+                    return output;
+                }));
+            }
+            model.eval();
+            using var scope = NewDisposeScope();
+            using var _ = no_grad();
+            model.call(input.to(model.parameters().First().device));
+        }
+        finally
+        {
+            handles.ForEach(h => h.remove());
+            model.train(wasTraining);
+        }
+    }
+
+    static List<(string Name, nn.Module Module)> Leaves(nn.Module model) =>
+        model.named_modules().Where(m => m.name.Length > 0 && !m.module.children().Any()).Select(m => (m.name, m.module)).ToList();
+
+    static nn.Module Find(nn.Module model, string name) =>
+        Leaves(model).FirstOrDefault(l => l.Name == name).Module
+        ?? throw new ConvLensException($"The model has no layer '{name}'; its layers: {string.Join(", ", Leaves(model).Select(l => l.Name))}.");
+}

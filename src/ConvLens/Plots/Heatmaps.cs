@@ -1,0 +1,208 @@
+using static TorchSharp.torch;
+
+namespace ConvLens.Plots;
+
+/// <summary>How colours map to values.</summary>
+public enum Palette
+{
+    /// <summary>Blue below zero, white at zero, red above: for weights, which have a sign.</summary>
+    Diverging,
+    /// <summary>The article's palette (matplotlib's default).</summary>
+    Viridis,
+    /// <summary>Black to white: for input images.</summary>
+    Greys,
+}
+
+/// <summary>Whether all panels share one colour scale (comparable) or each has its own (every panel's detail visible).</summary>
+public enum Scale { Shared, PerPanel }
+
+/// <summary>One panel of a grid: a title and a 2-D array of values; row 0 is drawn at the top.</summary>
+public sealed record Panel(string Title, double[,] Values, string Hover)
+{
+    /// <summary>A panel from a 2-D tensor.</summary>
+    public static Panel From(string title, Tensor values, string hover)
+    {
+        if (values.dim() != 2) throw new ArgumentException($"A panel needs a 2-D tensor, not [{string.Join(", ", values.shape)}].");
+        using var cpu = values.detach().cpu().to_type(ScalarType.Float64);
+        int rows = (int)cpu.shape[0], cols = (int)cpu.shape[1];
+        var data = cpu.data<double>().ToArray();
+        var grid = new double[rows, cols];
+        Buffer.BlockCopy(data, 0, grid, 0, data.Length * sizeof(double));
+        return new Panel(title, grid, hover);
+    }
+}
+
+/// <summary>Labelled heatmap figures: a grid of panels, each titled, upright, with square pixels and a colour bar.</summary>
+public static class Heatmaps
+{
+    const int PanelPixels = 120;
+
+    static (object Scale, bool? Reverse) Colours(Palette palette) => palette switch
+    {
+        // ColorBrewer's RdBu: blue below zero, near-white at zero, red above (plotly's own RdBu has a grey middle).
+        Palette.Diverging => (new object[][] { [0.0, "#2166ac"], [0.25, "#92c5de"], [0.5, "#f7f7f7"], [0.75, "#f4a582"], [1.0, "#b2182b"] }, null),
+        Palette.Viridis => ("Viridis", null),
+        _ => ("Greys", true),                  // reversed: high values (ink) black on white paper
+    };
+
+    /// <summary>
+    /// A grid of heatmaps, <paramref name="columns"/> wide. With <see cref="Scale.Shared"/> one colour bar serves all
+    /// panels; with <see cref="Scale.PerPanel"/> each panel has its own thin bar. A diverging palette is centred on zero.
+    /// </summary>
+    public static Figure Grid(string title, IReadOnlyList<Panel> panels, int columns, Palette palette, Scale scale, string valueLabel, int panelPixels = PanelPixels)
+    {
+        if (panels.Count == 0) throw new ArgumentException("A grid needs at least one panel.", nameof(panels));
+        columns = Math.Clamp(columns, 1, panels.Count);
+        int rows = (panels.Count + columns - 1) / columns;
+        bool perPanel = scale == Scale.PerPanel && panels.Count > 1;
+        // Room between panels for titles (and per-panel colour bars), as fractions of the plotting area.
+        double hGap = (perPanel ? 0.45 : 0.12) / columns, vGap = 0.28 / rows;
+        double cellW = (1.0 + hGap) / columns, cellH = (1.0 + vGap) / rows;
+        var (colours, reverse) = Colours(palette);
+
+        var figure = new Figure();
+        var layout = figure.Layout;
+        layout.Title = new Text(title) { Font = new Font(16) };
+        layout.Width = Math.Max(360, (int)(columns * panelPixels * (perPanel ? 1.35 : 1.1)) + 140);
+        layout.Height = (int)(rows * panelPixels * 1.25) + 110;
+        layout.Margin = new Margin(20, perPanel ? 40 : 90, 80, 20);
+        if (!perPanel)
+        {
+            var (min, max) = Range(panels.Select(p => p.Values));
+            layout.Coloraxis = new ColorAxis
+            {
+                Colorscale = colours,
+                Reversescale = reverse,
+                Cmin = palette == Palette.Diverging ? -Math.Max(Math.Abs(min), Math.Abs(max)) : min,
+                Cmax = palette == Palette.Diverging ? Math.Max(Math.Abs(min), Math.Abs(max)) : max,
+                Colorbar = new ColorBar { Title = new Text(valueLabel) },
+            };
+        }
+
+        for (int i = 0; i < panels.Count; i++)
+        {
+            var panel = panels[i];
+            int row = i / columns, col = i % columns;
+            double x0 = col * cellW, x1 = x0 + cellW - hGap;
+            double y1 = 1 - row * cellH, y0 = y1 - (cellH - vGap);
+            string n = i == 0 ? "" : (i + 1).ToString();
+            double? zmin = null, zmax = null;
+            if (perPanel)
+            {
+                var (min, max) = Range([panel.Values]);
+                double abs = Math.Max(Math.Abs(min), Math.Abs(max));
+                (zmin, zmax) = palette == Palette.Diverging ? (-abs, abs) : (min, max);
+            }
+            figure.Data.Add(new Heatmap
+            {
+                Z = Rows(panel.Values),
+                Name = panel.Title,
+                Xaxis = "x" + n,
+                Yaxis = "y" + n,
+                Coloraxis = perPanel ? null : "coloraxis",
+                Colorscale = perPanel ? colours : null,
+                Reversescale = perPanel ? reverse : null,
+                Zmin = zmin,
+                Zmax = zmax,
+                Showscale = perPanel ? true : null,
+                Colorbar = perPanel ? new ColorBar { X = x1 + 0.005, Xanchor = "left", Y = (y0 + y1) / 2, Len = y1 - y0, Thickness = 6, Tickfont = new Font(8) } : null,
+                Hovertemplate = $"{panel.Hover}<br>row %{{y}}, column %{{x}}<br>{valueLabel} %{{z:.4f}}<extra></extra>",
+            });
+            layout.Axes["xaxis" + n] = new Axis { Domain = [x0, x1], Anchor = "y" + n, Showticklabels = false, Ticks = "", Showgrid = false, Zeroline = false, Constrain = "domain" };
+            layout.Axes["yaxis" + n] = new Axis { Domain = [y0, y1], Anchor = "x" + n, Autorange = "reversed", Scaleanchor = "x" + n, Showticklabels = false, Ticks = "", Showgrid = false, Zeroline = false, Constrain = "domain" };
+            if (panels.Count > 1)
+                layout.Annotations.Add(new Annotation { Content = panel.Title, X = (x0 + x1) / 2, Y = y1 + 0.005, Font = new Font(11) });
+        }
+        return figure;
+    }
+
+    /// <summary>
+    /// All kernels of a conv layer in one heatmap: filters down, input channels across, each kernel a small square.
+    /// One trace however many kernels (conv2 has 32 × 16 = 512), so it stays fast; hover names filter, channel, row, column.
+    /// </summary>
+    public static Figure KernelMosaic(string layer, Tensor weights, Palette palette = Palette.Diverging)
+    {
+        if (weights.dim() != 4) throw new ArgumentException($"Conv weights are [out, in, kH, kW], not [{string.Join(", ", weights.shape)}].");
+        using var w = weights.detach().cpu().to_type(ScalarType.Float64);
+        int outs = (int)w.shape[0], ins = (int)w.shape[1], kh = (int)w.shape[2], kw = (int)w.shape[3];
+        var values = w.data<double>().ToArray();
+        int height = outs * (kh + 1) - 1, width = ins * (kw + 1) - 1;
+        var z = new double?[height][];
+        var custom = new object?[height][];
+        for (int r = 0; r < height; r++) { z[r] = new double?[width]; custom[r] = new object?[width]; }
+        for (int o = 0; o < outs; o++)
+            for (int c = 0; c < ins; c++)
+                for (int i = 0; i < kh; i++)
+                    for (int j = 0; j < kw; j++)
+                    {
+                        int r = o * (kh + 1) + i, q = c * (kw + 1) + j;
+                        z[r][q] = values[((o * ins + c) * kh + i) * kw + j];
+                        custom[r][q] = new object[] { o, c, i, j };
+                    }
+        double abs = values.Max(Math.Abs);
+        var (colours, reverse) = Colours(palette);
+        var figure = new Figure();
+        figure.Data.Add(new Heatmap
+        {
+            Z = z,
+            Customdata = custom,
+            Colorscale = colours,
+            Reversescale = reverse,
+            Zmin = palette == Palette.Diverging ? -abs : values.Min(),
+            Zmax = palette == Palette.Diverging ? abs : values.Max(),
+            Colorbar = new ColorBar { Title = new Text("weight") },
+            Hovertemplate = $"{layer} · filter %{{customdata[0]}} · input channel %{{customdata[1]}}<br>row %{{customdata[2]}}, column %{{customdata[3]}}<br>weight %{{z:.4f}}<extra></extra>",
+        });
+        int cell = Math.Clamp(900 / Math.Max(ins * (kw + 1), outs * (kh + 1) / 2), 3, 14);
+        var layout = figure.Layout;
+        layout.Title = new Text($"{layer}: all {outs} × {ins} kernels ({kh}×{kw}), rows = filters, columns = input channels") { Font = new Font(15) };
+        layout.Width = width * cell + 220;
+        layout.Height = height * cell + 160;
+        layout.Margin = new Margin(70, 90, 70, 60);
+        layout.Axes["xaxis"] = new Axis
+        {
+            Title = new Text("input channel"), Showgrid = false, Zeroline = false, Constrain = "domain",
+            Tickvals = Enumerable.Range(0, ins).Select(c => c * (kw + 1) + (kw - 1) / 2.0).ToArray(),
+            Ticktext = Enumerable.Range(0, ins).Select(c => c.ToString()).ToArray(),
+        };
+        layout.Axes["yaxis"] = new Axis
+        {
+            Title = new Text("filter"), Autorange = "reversed", Scaleanchor = "x", Showgrid = false, Zeroline = false, Constrain = "domain",
+            Tickvals = Enumerable.Range(0, outs).Select(o => o * (kh + 1) + (kh - 1) / 2.0).ToArray(),
+            Ticktext = Enumerable.Range(0, outs).Select(o => o.ToString()).ToArray(),
+        };
+        return figure;
+    }
+
+    /// <summary>
+    /// One number per kernel: the L2 norm of each filter's weights on each input channel. It shows at a glance
+    /// which input channels each filter listens to, when 512 kernels are too many to read one by one.
+    /// </summary>
+    public static Figure KernelNorms(string layer, Tensor weights)
+    {
+        using var norms = weights.detach().cpu().to_type(ScalarType.Float64).square().sum([2, 3]).sqrt();
+        var panel = Panel.From($"{layer}: ‖kernel‖ per filter and input channel", norms, layer);
+        var figure = Grid(panel.Title, [panel], 1, Palette.Viridis, Scale.Shared, "‖w‖", panelPixels: Math.Max(240, (int)norms.shape[1] * 24));
+        figure.Data[0] = figure.Data[0] with { Hovertemplate = $"{layer} · filter %{{y}} · input channel %{{x}}<br>‖w‖ = %{{z:.4f}}<extra></extra>" };
+        figure.Layout.Annotations.Clear();
+        figure.Layout.Axes["xaxis"] = ((Axis)figure.Layout.Axes["xaxis"]) with { Showticklabels = true, Title = new Text("input channel") };
+        figure.Layout.Axes["yaxis"] = ((Axis)figure.Layout.Axes["yaxis"]) with { Showticklabels = true, Title = new Text("filter"), Scaleanchor = null };
+        figure.Layout.Height = Math.Max(300, (int)norms.shape[0] * 18 + 150);
+        return figure;
+    }
+
+    static double?[][] Rows(double[,] values) =>
+        Enumerable.Range(0, values.GetLength(0)).Select(r => Enumerable.Range(0, values.GetLength(1)).Select(c => (double?)values[r, c]).ToArray()).ToArray();
+
+    static (double Min, double Max) Range(IEnumerable<double[,]> arrays)
+    {
+        double min = double.PositiveInfinity, max = double.NegativeInfinity;
+        foreach (var a in arrays)
+            foreach (var v in a)
+            {
+                min = Math.Min(min, v);
+                max = Math.Max(max, v);
+            }
+        return min == max ? (min - 0.5, max + 0.5) : (min, max);
+    }
+}

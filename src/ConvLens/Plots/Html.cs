@@ -1,0 +1,76 @@
+using System.Net;
+using System.Text;
+
+namespace ConvLens.Plots;
+
+/// <summary>A heading, a sentence on what to look at, and a figure: one part of a page.</summary>
+public sealed record Section(string Heading, string? Description, Figure Figure);
+
+/// <summary>
+/// Turns figures into HTML that renders with no internet access: plotly.js (its cartesian bundle, embedded in this
+/// library) is written once per standalone page, and once per process for notebook output.
+/// </summary>
+public static class Html
+{
+    static readonly Lazy<string> plotly = new(() =>
+    {
+        using var stream = typeof(Html).Assembly.GetManifestResourceStream("plotly.min.js")
+            ?? throw new InvalidOperationException("plotly.js is missing from the ConvLens assembly.");
+        using var reader = new StreamReader(stream);
+        return reader.ReadToEnd();
+    });
+    static int notebookPlotlyWritten;
+
+    /// <summary>The embedded plotly.js source.</summary>
+    public static string PlotlyJs => plotly.Value;
+
+    /// <summary>A standalone page with every section's figure; plotly.js is inlined once.</summary>
+    public static string Page(string title, IEnumerable<Section> sections)
+    {
+        var html = new StringBuilder();
+        html.Append($$"""
+            <!DOCTYPE html>
+            <html lang="en"><head><meta charset="utf-8"><title>{{WebUtility.HtmlEncode(title)}}</title>
+            <style>body{font-family:system-ui,sans-serif;margin:24px;color:#222} h2{margin-top:32px} p{max-width:60em}</style>
+            <script>{{PlotlyJs}}</script>
+            </head><body>
+            <h1>{{WebUtility.HtmlEncode(title)}}</h1>
+
+            """);
+        foreach (var section in sections)
+        {
+            html.Append($"<h2>{WebUtility.HtmlEncode(section.Heading)}</h2>\n");
+            if (section.Description is { } d) html.Append($"<p>{WebUtility.HtmlEncode(d)}</p>\n");
+            html.Append(Div(section.Figure)).Append('\n');
+        }
+        return html.Append("</body></html>\n").ToString();
+    }
+
+    /// <summary>Writes <see cref="Page"/> to <paramref name="path"/> atomically (temporary file, then rename).</summary>
+    public static void WritePage(string path, string title, IEnumerable<Section> sections)
+    {
+        string temp = path + $".{Environment.ProcessId}.tmp";
+        File.WriteAllText(temp, Page(title, sections));
+        File.Move(temp, path, overwrite: true);
+    }
+
+    /// <summary>
+    /// HTML for a notebook output cell: the figure's div and script, preceded by plotly.js the first time in this
+    /// process (one kernel = one process), so a notebook carries the library once, not once per chart.
+    /// </summary>
+    public static string Notebook(Figure figure)
+    {
+        bool first = Interlocked.Exchange(ref notebookPlotlyWritten, 1) == 0;
+        return (first ? $"<script>{PlotlyJs}</script>\n" : "") + Div(figure);
+    }
+
+    /// <summary>A div and the script that draws <paramref name="figure"/> into it (plotly.js must be on the page).</summary>
+    public static string Div(Figure figure)
+    {
+        string id = "convlens-" + Guid.NewGuid().ToString("N")[..12];
+        return $$"""
+            <div id="{{id}}" class="convlens-figure"></div>
+            <script>(function(){var f={{figure.ToJson()}};Plotly.newPlot("{{id}}",f.data,f.layout,{displaylogo:false,responsive:false});})();</script>
+            """;
+    }
+}
