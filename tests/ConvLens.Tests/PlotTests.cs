@@ -1,0 +1,94 @@
+using System.Text.Json;
+using ConvLens.Checkpoints;
+using ConvLens.Inspection;
+using ConvLens.Model;
+using ConvLens.Plots;
+using static TorchSharp.torch;
+
+namespace ConvLens.Tests;
+
+public class PlotTests
+{
+    static ConvNet Shipped() => Checkpoint.Load(RepositoryData.ShippedCheckpoint()).Model;
+
+    [Fact]
+    public void A_filter_figure_has_one_labelled_upright_square_heatmap_per_filter_holding_its_weights()
+    {
+        using var model = Shipped();
+        var figure = Charts.Filters(model, "conv1");
+        using var weights = Inspect.Filters(model, "conv1");
+        Assert.Equal(16, figure.Data.Count);
+        for (int f = 0; f < 16; f++)
+        {
+            var trace = figure.Data[f];
+            Assert.Equal(5, trace.Z.Length);
+            Assert.All(trace.Z, row => Assert.Equal(5, row.Length));
+            Assert.Equal(weights[f, 0, 2, 3].item<float>(), trace.Z[2][3]!.Value, 6);
+            Assert.Contains($"conv1 · filter {f}", trace.Hovertemplate);
+            Assert.Equal($"conv1 · filter {f}", figure.Layout.Annotations[f].Content);
+            string n = f == 0 ? "" : (f + 1).ToString();
+            var y = (Axis)figure.Layout.Axes["yaxis" + n];
+            Assert.Equal("reversed", y.Autorange);
+            Assert.Equal("x" + n, y.Scaleanchor);
+        }
+        // One shared colour bar, symmetric around zero, titled with what the colours mean.
+        Assert.Equal(-figure.Layout.Coloraxis!.Cmin, figure.Layout.Coloraxis.Cmax);
+        Assert.Equal("weight", figure.Layout.Coloraxis.Colorbar!.Title!.Content);
+    }
+
+    [Fact]
+    public void The_json_is_what_plotly_reads()
+    {
+        using var model = Shipped();
+        using var json = JsonDocument.Parse(Charts.Filters(model, "conv2", channel: 3, Palette.Viridis, Scale.PerPanel).ToJson());
+        var trace = json.RootElement.GetProperty("data")[0];
+        Assert.Equal("heatmap", trace.GetProperty("type").GetString());
+        Assert.Equal("Viridis", trace.GetProperty("colorscale").GetString());
+        Assert.True(trace.GetProperty("showscale").GetBoolean());
+        Assert.Equal("x", trace.GetProperty("xaxis").GetString());
+        Assert.Contains("input channel 3", trace.GetProperty("hovertemplate").GetString());
+        Assert.Equal("reversed", json.RootElement.GetProperty("layout").GetProperty("yaxis2").GetProperty("autorange").GetString());
+    }
+
+    [Fact]
+    public void The_kernel_mosaic_places_every_kernel_and_labels_filters_and_channels()
+    {
+        using var model = Shipped();
+        var figure = Charts.AllKernels(model, "conv2");
+        using var w = Inspect.Filters(model, "conv2");
+        var z = figure.Data.Single().Z;
+        Assert.Equal((32 * 6 - 1, 16 * 6 - 1), (z.Length, z[0].Length));
+        Assert.Equal(w[7, 11, 4, 0].item<float>(), z[7 * 6 + 4][11 * 6 + 0]!.Value, 6);
+        Assert.Null(z[5][0]);   // the gap between filter 0 and filter 1
+        Assert.Equal(16, ((Axis)figure.Layout.Axes["xaxis"]).Ticktext!.Length);
+    }
+
+    [Fact]
+    public void A_feature_map_figure_has_one_heatmap_per_channel_of_the_maps_shape()
+    {
+        using var scope = NewDisposeScope();
+        using var model = Shipped();
+        var maps = Inspect.FeatureMaps(model, Shared.Mnist.Train.Image(4), "conv2");
+        var figure = Charts.FeatureMaps("conv2", maps["conv2"]);
+        Assert.Equal(32, figure.Data.Count);
+        Assert.All(figure.Data, t => Assert.Equal((14, 14), (t.Z.Length, t.Z[0].Length)));
+        Assert.Equal("conv2 · channel 31", figure.Layout.Annotations[31].Content);
+        Assert.Equal("activation", figure.Layout.Coloraxis!.Colorbar!.Title!.Content);
+    }
+
+    [Fact]
+    public void Pages_carry_plotly_once_and_notebook_output_carries_it_once_per_process()
+    {
+        using var model = Shipped();
+        var sections = Charts.FilterSections(model);
+        string page = Html.Page("t", sections);
+        Assert.Equal(1, Count(page, "window.Plotly = Plotly"));
+        Assert.Equal(sections.Count, Count(page, "Plotly.newPlot("));
+        Assert.DoesNotContain("<script src=", page);   // nothing fetched: plotly.js is inline
+        var figure = sections[0].Figure;
+        var outputs = Enumerable.Range(0, 3).Select(_ => Html.Notebook(figure)).ToList();
+        Assert.True(outputs.Sum(o => Count(o, "window.Plotly = Plotly")) <= 1);
+    }
+
+    static int Count(string text, string part) => (text.Length - text.Replace(part, "").Length) / part.Length;
+}

@@ -1,0 +1,44 @@
+namespace ConvLens.Tests;
+
+/// <summary>The CLI's pages, rendered offline in headless Chromium and checked pixel by pixel.</summary>
+public class RenderTests
+{
+    [Fact]
+    public void The_filters_page_of_the_shipped_checkpoint_renders_offline_with_the_diverging_colours()
+    {
+        string output = Shared.TempFolder();
+        var run = Shared.RunCli("filters", "--output", output);
+        Assert.True(run.ExitCode == 0, run.Stderr);
+        var shot = Browser.Screenshot(Path.Combine(output, "filters.html"));
+        Assert.True(shot.DistinctColours() > 200, $"only {shot.DistinctColours()} colours: the page looks blank");
+        // Strong weights of both signs: the ends of the blue–white–red scale are on screen.
+        Assert.True(shot.Count("#2166ac", 40) > 100, "no strong blue (negative weights)");
+        Assert.True(shot.Count("#b2182b", 40) > 100, "no strong red (positive weights)");
+    }
+
+    [Fact]
+    public void The_feature_maps_page_of_training_image_4_renders_offline_with_the_digit_and_viridis_maps()
+    {
+        string output = Shared.TempFolder();
+        var run = Shared.RunCli("feature-maps", "--split", "train", "--index", "4", "--output", output);
+        Assert.True(run.ExitCode == 0, run.Stderr);
+        Assert.Contains("labelled 9", run.Stdout);
+        var shot = Browser.Screenshot(Path.Combine(output, "feature-maps.html"));
+        Assert.True(shot.Count("#000000", 10) > 200, "the digit's ink is missing");
+        Assert.True(shot.Count("#440154", 30) > 200, "viridis's dark end is missing");
+        Assert.True(shot.Count("#fde725", 40) > 20, "viridis's bright end is missing");
+    }
+
+    [Theory]
+    [InlineData("feature-maps --layers conv9", "its layers: conv1, pool1, relu1")]
+    [InlineData("feature-maps --index 60000", "has images 0 to 59999")]
+    [InlineData("feature-maps --label 12", "has labels 0 to 9")]
+    [InlineData("filters --layers fc1", "conv layers: conv1, conv2")]
+    public void Wrong_layers_and_indexes_are_one_line_errors_with_the_valid_choices(string args, string expected)
+    {
+        var run = Shared.RunCli(args.Split(' '));
+        Assert.Equal(1, run.ExitCode);
+        Assert.Contains(expected, run.Stderr);
+        Assert.DoesNotContain("   at ", run.Stderr);
+    }
+}
