@@ -42,7 +42,7 @@ public static class LookCommands
         EnsureFolder(output);
         var names = layers.Length > 0 ? layers : Inspect.ConvLayers(model).ToArray();
         string page = Path.Combine(output, "filters.html");
-        Html.WritePage(page, "ConvLens · learned filters", Charts.FilterSections(model, names, palette, scale));
+        FigureHtml.WritePage(page, "ConvLens · learned filters", Charts.FilterSections(model, names, palette, scale));
         string numbers = Path.Combine(output, "filters.json");
         WriteJson(numbers, names.ToDictionary(n => n, n =>
         {
@@ -74,7 +74,7 @@ public static class LookCommands
         EnsureFolder(output);
         var names = layers.Length > 0 ? layers : Charts.DefaultMapLayers(model).ToArray();
         string page = Path.Combine(output, "feature-maps.html");
-        Html.WritePage(page, $"ConvLens · feature maps of {set.Split} image {index}", Charts.FeatureMapSections(model, set, index, names, palette, scale));
+        FigureHtml.WritePage(page, $"ConvLens · feature maps of {set.Split} image {index}", Charts.FeatureMapSections(model, set, index, names, palette, scale));
 
         using var image = set.Image(index);
         var maps = Inspect.FeatureMaps(model, image, names);

@@ -81,12 +81,12 @@ public class PlotTests
     {
         using var model = Shipped();
         var sections = Charts.FilterSections(model);
-        string page = Html.Page("t", sections);
+        string page = FigureHtml.Page("t", sections);
         Assert.Equal(1, Count(page, "window.Plotly = Plotly"));
         Assert.Equal(sections.Count, Count(page, "Plotly.newPlot("));
         Assert.DoesNotContain("<script src=", page);   // nothing fetched: plotly.js is inline
         var figure = sections[0].Figure;
-        var outputs = Enumerable.Range(0, 3).Select(_ => Html.Notebook(figure)).ToList();
+        var outputs = Enumerable.Range(0, 3).Select(_ => FigureHtml.Notebook(figure)).ToList();
         Assert.True(outputs.Sum(o => Count(o, "window.Plotly = Plotly")) <= 1);
     }
 

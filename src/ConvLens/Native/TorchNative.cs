@@ -49,7 +49,11 @@ public static class TorchNative
     {
         string arch = RuntimeInformation.ProcessArchitecture == Architecture.Arm64 ? "arm64" : "x64";
         string rid = $"linux-{arch}";
-        var appFolders = new[] { Path.Combine(AppContext.BaseDirectory, "runtimes", rid, "native"), AppContext.BaseDirectory };
+        // The app's folder (CLI, tests), then ConvLens.dll's own folder (a notebook that references bin/…/ConvLens.dll).
+        var appFolders = new[] { AppContext.BaseDirectory, Path.GetDirectoryName(typeof(TorchNative).Assembly.Location) ?? "" }
+            .Where(d => d.Length > 0).Distinct()
+            .SelectMany(d => new[] { Path.Combine(d, "runtimes", rid, "native"), d })
+            .ToArray();
 
         string libtorchVersion = Metadata("LibTorchVersion");
         string torchSharpVersion = Metadata("TorchSharpVersion");

@@ -104,7 +104,7 @@ public sealed class Layout
     [JsonExtensionData] public Dictionary<string, object> Axes { get; } = [];
 }
 
-/// <summary>A plotly.js figure: traces and a layout. Show it with <see cref="Html"/>.</summary>
+/// <summary>A plotly.js figure: traces and a layout. Show it with <see cref="FigureHtml"/>.</summary>
 public sealed class Figure
 {
     public List<Heatmap> Data { get; } = [];

@@ -10,11 +10,11 @@ public sealed record Section(string Heading, string? Description, Figure Figure)
 /// Turns figures into HTML that renders with no internet access: plotly.js (its cartesian bundle, embedded in this
 /// library) is written once per standalone page, and once per process for notebook output.
 /// </summary>
-public static class Html
+public static class FigureHtml
 {
     static readonly Lazy<string> plotly = new(() =>
     {
-        using var stream = typeof(Html).Assembly.GetManifestResourceStream("plotly.min.js")
+        using var stream = typeof(FigureHtml).Assembly.GetManifestResourceStream("plotly.min.js")
             ?? throw new InvalidOperationException("plotly.js is missing from the ConvLens assembly.");
         using var reader = new StreamReader(stream);
         return reader.ReadToEnd();
