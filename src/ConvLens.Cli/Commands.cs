@@ -137,11 +137,11 @@ public static class Commands
 
         public void Report(TrainingProgress p)
         {
-            if (p.Completed is { } e)
+            if (p.Completed is not null)
             {
                 RssMiBAfterEpoch.Add(Memory.CurrentMiB());
                 bar.Clear();
-                log.WriteLine($"epoch {e.Epoch,2}/{p.Epochs}  train loss {e.TrainLoss:F4} acc {e.TrainAccuracy:P2}  val loss {e.ValidationLoss:F4} acc {e.ValidationAccuracy:P2}  {e.Seconds:F1} s");
+                log.WriteLine(p);
             }
             else
             {

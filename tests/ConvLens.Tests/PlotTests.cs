@@ -20,7 +20,7 @@ public class PlotTests
         Assert.Equal(16, figure.Data.Count);
         for (int f = 0; f < 16; f++)
         {
-            var trace = figure.Data[f];
+            var trace = figure.Heatmaps[f];
             Assert.Equal(5, trace.Z.Length);
             Assert.All(trace.Z, row => Assert.Equal(5, row.Length));
             Assert.Equal(weights[f, 0, 2, 3].item<float>(), trace.Z[2][3]!.Value, 6);
@@ -56,7 +56,7 @@ public class PlotTests
         using var model = Shipped();
         var figure = Charts.AllKernels(model, "conv2");
         using var w = Inspect.Filters(model, "conv2");
-        var z = figure.Data.Single().Z;
+        var z = figure.Heatmaps.Single().Z;
         Assert.Equal((32 * 6 - 1, 16 * 6 - 1), (z.Length, z[0].Length));
         Assert.Equal(w[7, 11, 4, 0].item<float>(), z[7 * 6 + 4][11 * 6 + 0]!.Value, 6);
         Assert.Null(z[5][0]);   // the gap between filter 0 and filter 1
@@ -71,7 +71,7 @@ public class PlotTests
         var maps = Inspect.FeatureMaps(model, Shared.Mnist.Train.Image(4), "conv2");
         var figure = Charts.FeatureMaps("conv2", maps["conv2"]);
         Assert.Equal(32, figure.Data.Count);
-        Assert.All(figure.Data, t => Assert.Equal((14, 14), (t.Z.Length, t.Z[0].Length)));
+        Assert.All(figure.Heatmaps, t => Assert.Equal((14, 14), (t.Z.Length, t.Z[0].Length)));
         Assert.Equal("conv2 · channel 31", figure.Layout.Annotations[31].Content);
         Assert.Equal("activation", figure.Layout.Coloraxis!.Colorbar!.Title!.Content);
     }

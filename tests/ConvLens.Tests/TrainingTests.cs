@@ -24,7 +24,7 @@ public class TrainingTests
         using var pool = Shared.Mnist.Train.Take(3000);
         random.manual_seed(0);
         using var model = new ConvNet();
-        var history = Trainer.Train(model, pool, new TrainingOptions { Epochs = 2 }, new SyncProgress(reports.Add));
+        var history = Trainer.Train(model, pool, new TrainingOptions { Epochs = 2 }, new CallbackProgress<TrainingProgress>(reports.Add));
 
         Assert.Equal(2, history.Count);
         Assert.True(history[1].TrainLoss < history[0].TrainLoss);
@@ -72,11 +72,5 @@ public class TrainingTests
         using var model = new ConvNet();
         var options = new TrainingOptions { Epochs = epochs, BatchSize = batch, LearningRate = lr };
         Assert.Contains(message, Assert.Throws<ConvLensException>(() => Trainer.Train(model, Shared.Mnist.Train, options)).Message);
-    }
-
-    /// <summary>IProgress that reports on the calling thread (Progress&lt;T&gt; would post to the thread pool).</summary>
-    sealed class SyncProgress(Action<TrainingProgress> report) : IProgress<TrainingProgress>
-    {
-        public void Report(TrainingProgress value) => report(value);
     }
 }

@@ -60,7 +60,7 @@ public static class Charts
             return Panel.From($"{layer} · channel {c}", map, $"{layer} · channel {c}");
         }).ToList();
         string title = $"{layer}: {channels} feature maps of {maps.shape[1]}×{maps.shape[2]}" + (about is null ? "" : $" for {about}");
-        return Heatmaps.Grid(title, panels, Math.Min(8, channels), palette, scale, "activation", panelPixels: maps.shape[1] >= 14 ? 120 : 90);
+        return Heatmaps.Grid(title, panels, Math.Min(8, channels), palette, scale, "activation", panelPixels: maps.shape[1] >= 14 ? 100 : 80);
     }
 
     /// <summary>The sections of the filters page: every conv layer's filters (channel 0), and for layers with several input channels all kernels and their norms.</summary>
@@ -107,6 +107,37 @@ public static class Charts
         {
             foreach (var map in maps.Values) map.Dispose();
         }
+    }
+
+    /// <summary>
+    /// The article's training curves: loss (left) and accuracy (right) per epoch, for the training and validation splits.
+    /// Draw it again after each epoch to watch training live.
+    /// </summary>
+    public static Figure TrainingCurves(IReadOnlyList<Training.EpochResult> history, int? epochs = null)
+    {
+        var figure = new Figure();
+        double[] x = history.Select(e => (double)e.Epoch).ToArray();
+        Scatter Line(string name, Func<Training.EpochResult, double> y, string axis, string format) => new()
+        {
+            Name = name, X = x, Y = history.Select(y).ToArray(), Xaxis = "x" + axis, Yaxis = "y" + axis,
+            Hovertemplate = $"{name}<br>epoch %{{x}}: %{{y:{format}}}<extra></extra>",
+        };
+        figure.Data.AddRange([
+            Line("train loss", e => e.TrainLoss, "", ".4f"), Line("validation loss", e => e.ValidationLoss, "", ".4f"),
+            Line("train accuracy", e => e.TrainAccuracy, "2", ".2%"), Line("validation accuracy", e => e.ValidationAccuracy, "2", ".2%"),
+        ]);
+        var layout = figure.Layout;
+        int last = Math.Max(epochs ?? 0, history.Count);
+        layout.Title = new Text(history.Count == 0 ? "Training: waiting for the first epoch" : $"Training: epoch {history.Count}" + (epochs is null ? "" : $" of {epochs}"));
+        layout.Width = 900;
+        layout.Height = 360;
+        double[] range = [0.5, last + 0.5];
+        layout.Axes["xaxis"] = new Axis { Domain = [0, 0.44], Anchor = "y", Title = new Text("epoch"), Range = range };
+        layout.Axes["yaxis"] = new Axis { Anchor = "x", Title = new Text("cross-entropy loss") };
+        layout.Axes["xaxis2"] = new Axis { Domain = [0.56, 1], Anchor = "y2", Title = new Text("epoch"), Range = range };
+        layout.Axes["yaxis2"] = new Axis { Anchor = "x2", Title = new Text("accuracy"), Tickformat = ".0%", Range = history.Count == 0 ? [0, 1] : null };
+        if (history.Count == 0) layout.Axes["yaxis"] = new Axis { Anchor = "x", Title = new Text("cross-entropy loss"), Range = [0, 2.5] };
+        return figure;
     }
 
     /// <summary>conv1, relu1, conv2, relu2, … where those exist; else every conv layer.</summary>

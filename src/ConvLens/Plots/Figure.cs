@@ -9,11 +9,29 @@ namespace ConvLens.Plots;
 // rendering) and brings FSharp.Core along. This model needs neither, and plotly.js travels inside the library.
 // Property names are plotly's attribute words, so snake_case serialization yields them: Hovertemplate → "hovertemplate".
 
-public sealed record Heatmap
+/// <summary>What every plotly trace has: its type, name, axes and hover text.</summary>
+public abstract record Trace
 {
-    public string Type => "heatmap";
-    public required double?[][] Z { get; init; }
+    public abstract string Type { get; }
     public string? Name { get; init; }
+    public string? Xaxis { get; init; }
+    public string? Yaxis { get; init; }
+    public string? Hovertemplate { get; init; }
+}
+
+/// <summary>Lines and markers, for curves such as loss per epoch.</summary>
+public sealed record Scatter : Trace
+{
+    public override string Type => "scatter";
+    public required double[] X { get; init; }
+    public required double[] Y { get; init; }
+    public string Mode { get; init; } = "lines+markers";
+}
+
+public sealed record Heatmap : Trace
+{
+    public override string Type => "heatmap";
+    public required double?[][] Z { get; init; }
     public object? Colorscale { get; init; }
     public bool? Reversescale { get; init; }
     public double? Zmin { get; init; }
@@ -23,10 +41,7 @@ public sealed record Heatmap
     public ColorBar? Colorbar { get; init; }
     /// <summary>"coloraxis" to share the layout's colour axis (one colour bar for many panels).</summary>
     public string? Coloraxis { get; init; }
-    public string? Hovertemplate { get; init; }
     public object?[][]? Customdata { get; init; }
-    public string? Xaxis { get; init; }
-    public string? Yaxis { get; init; }
 }
 
 public sealed record ColorBar
@@ -73,6 +88,8 @@ public sealed record Axis
     public bool? Zeroline { get; init; }
     public Text? Title { get; init; }
     public double[]? Tickvals { get; init; }
+    public double[]? Range { get; init; }
+    public string? Tickformat { get; init; }
     public string[]? Ticktext { get; init; }
 }
 
@@ -107,7 +124,10 @@ public sealed class Layout
 /// <summary>A plotly.js figure: traces and a layout. Show it with <see cref="FigureHtml"/>.</summary>
 public sealed class Figure
 {
-    public List<Heatmap> Data { get; } = [];
+    public List<Trace> Data { get; } = [];
+
+    /// <summary>The heatmap traces, in order.</summary>
+    public IReadOnlyList<Heatmap> Heatmaps => Data.OfType<Heatmap>().ToList();
     public Layout Layout { get; } = new();
 
     static readonly JsonSerializerOptions JsonOptions = new()
@@ -118,5 +138,5 @@ public sealed class Figure
     };
 
     /// <summary>The figure as plotly.js reads it: {"data": [...], "layout": {...}}.</summary>
-    public string ToJson() => JsonSerializer.Serialize(new { data = Data, layout = Layout }, JsonOptions);
+    public string ToJson() => JsonSerializer.Serialize(new { data = Data.Cast<object>(), layout = Layout }, JsonOptions);  // each trace by its own type
 }

@@ -35,7 +35,7 @@ public sealed record Panel(string Title, double[,] Values, string Hover)
 /// <summary>Labelled heatmap figures: a grid of panels, each titled, upright, with square pixels and a colour bar.</summary>
 public static class Heatmaps
 {
-    const int PanelPixels = 120;
+    const int PanelPixels = 100;
 
     static (object Scale, bool? Reverse) Colours(Palette palette) => palette switch
     {
@@ -63,7 +63,7 @@ public static class Heatmaps
         var figure = new Figure();
         var layout = figure.Layout;
         layout.Title = new Text(title) { Font = new Font(16) };
-        layout.Width = Math.Max(360, (int)(columns * panelPixels * (perPanel ? 1.35 : 1.1)) + 140);
+        layout.Width = Math.Max(360, (int)(columns * panelPixels * (perPanel ? 1.6 : 1.1)) + 140);
         layout.Height = (int)(rows * panelPixels * 1.25) + 110;
         layout.Margin = new Margin(20, perPanel ? 40 : 90, 80, 20);
         if (!perPanel)
@@ -183,7 +183,7 @@ public static class Heatmaps
         using var norms = weights.detach().cpu().to_type(ScalarType.Float64).square().sum([2, 3]).sqrt();
         var panel = Panel.From($"{layer}: ‖kernel‖ per filter and input channel", norms, layer);
         var figure = Grid(panel.Title, [panel], 1, Palette.Viridis, Scale.Shared, "‖w‖", panelPixels: Math.Max(240, (int)norms.shape[1] * 24));
-        figure.Data[0] = figure.Data[0] with { Hovertemplate = $"{layer} · filter %{{y}} · input channel %{{x}}<br>‖w‖ = %{{z:.4f}}<extra></extra>" };
+        figure.Data[0] = figure.Heatmaps[0] with { Hovertemplate = $"{layer} · filter %{{y}} · input channel %{{x}}<br>‖w‖ = %{{z:.4f}}<extra></extra>" };
         figure.Layout.Annotations.Clear();
         figure.Layout.Axes["xaxis"] = ((Axis)figure.Layout.Axes["xaxis"]) with { Showticklabels = true, Title = new Text("input channel") };
         figure.Layout.Axes["yaxis"] = ((Axis)figure.Layout.Axes["yaxis"]) with { Showticklabels = true, Title = new Text("filter"), Scaleanchor = null };

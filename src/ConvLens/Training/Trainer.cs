@@ -30,7 +30,13 @@ public sealed record TrainingOptions
 public sealed record EpochResult(int Epoch, double TrainLoss, double TrainAccuracy, double ValidationLoss, double ValidationAccuracy, double Seconds);
 
 /// <summary>Where training is: a batch finished (<see cref="Completed"/> is null) or an epoch finished.</summary>
-public sealed record TrainingProgress(int Epoch, int Epochs, int Batch, int Batches, double RunningLoss, EpochResult? Completed = null);
+public sealed record TrainingProgress(int Epoch, int Epochs, int Batch, int Batches, double RunningLoss, EpochResult? Completed = null)
+{
+    /// <summary>One line: the article's four numbers when an epoch finished, else where the epoch is.</summary>
+    public override string ToString() => Completed is { } e
+        ? $"epoch {e.Epoch,2}/{Epochs}  train loss {e.TrainLoss:F4} acc {e.TrainAccuracy:P2}  val loss {e.ValidationLoss:F4} acc {e.ValidationAccuracy:P2}  {e.Seconds:F1} s"
+        : $"epoch {Epoch,2}/{Epochs}  batch {Batch}/{Batches}  loss {RunningLoss:F4}";
+}
 
 /// <summary>Loss and accuracy of a model on a set, with every prediction and its softmax confidence.</summary>
 public sealed record Evaluation(double Loss, double Accuracy, int[] Predictions, float[] Confidences, int[] Labels)
