@@ -19,7 +19,7 @@ from nbclient.exceptions import CellExecutionError
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
-OUT = ROOT / "artifacts" / "notebooks"
+OUT = ROOT / "artifacts" / "notebooks"   # --output changes it
 KERNEL = ".net-csharp"
 QUICK = {"epochs": "1", "limit": "3000"}
 
@@ -95,7 +95,7 @@ def run(path, parameters, timings, edits=()):
                 break
     nbformat.write(nb, OUT / path.name)
     seconds = time.perf_counter() - start
-    print(f"{'ok  ' if ok else 'FAIL'} {path.name}: {seconds:.1f} s → {OUT.relative_to(ROOT) / path.name}", flush=True)
+    print(f"{'ok  ' if ok else 'FAIL'} {path.name}: {seconds:.1f} s → {OUT / path.name}", flush=True)
     if timings:
         for index, at, cell in marks:
             html = any("Plotly.newPlot" in "".join(o.get("data", {}).get("text/html", "")) for o in cell.get("outputs", []))
@@ -111,8 +111,12 @@ def main():
     parser.add_argument("--timings", action="store_true")
     parser.add_argument("--edit", action="append", default=[], metavar="OLD=>NEW",
                         help="replace OLD by NEW in the code cells before running, e.g. to change the architecture cell")
+    parser.add_argument("--output", help="folder for the executed copies (default artifacts/notebooks)")
     parser.add_argument("--no-build", action="store_true", help="skip 'dotnet tool restore' and the library build")
     args = parser.parse_args()
+    global OUT
+    if args.output:
+        OUT = pathlib.Path(args.output).resolve()
     parameters = dict(QUICK) if args.quick else {}
     parameters.update(p.split("=", 1) for p in args.parameter)
 

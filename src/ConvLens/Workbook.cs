@@ -6,8 +6,14 @@ namespace ConvLens;
 /// <summary>What the notebooks share: where the training notebook saves its model, and which model the later ones load.</summary>
 public static class Workbook
 {
-    /// <summary>artifacts/notebook/convnet(.json, .weights): written by 02-define-and-train.</summary>
-    public static string TrainedCheckpoint => Path.Combine(RepositoryData.Folder(), "..", "artifacts", "notebook", "convnet");
+    /// <summary>
+    /// artifacts/notebook/convnet(.json, .weights): written by 02-define-and-train. CONVLENS_NOTEBOOK_CHECKPOINT moves it
+    /// (the tests do, so that running them never replaces a model the reader trained).
+    /// </summary>
+    public static string TrainedCheckpoint =>
+        Environment.GetEnvironmentVariable("CONVLENS_NOTEBOOK_CHECKPOINT") is { Length: > 0 } path
+            ? path
+            : Path.GetFullPath(Path.Combine(RepositoryData.Folder(), "..", "artifacts", "notebook", "convnet"));
 
     /// <summary>
     /// The model trained in notebook 02 if there is one, else the shipped checkpoint, with a sentence saying which,

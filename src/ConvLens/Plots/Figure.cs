@@ -135,6 +135,9 @@ public sealed class Figure
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
         NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
+        // Titles keep their ×, ‖ and · readable in the page source; <, > and & stay escaped, which keeps the JSON
+        // safe inside a <script> element.
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.Create(System.Text.Unicode.UnicodeRanges.All),
     };
 
     /// <summary>The figure as plotly.js reads it: {"data": [...], "layout": {...}}.</summary>
