@@ -26,6 +26,10 @@ for round in $(seq 1 "$ROUNDS"); do
   if [ $have_torch = 1 ]; then
     echo "round $round/$ROUNDS: PyTorch ($THREADS threads)" >&2
     "$PY" bench/pytorch_epoch.py --epochs "$EPOCHS" --threads "$THREADS" >"$out/pytorch-$round.json"
+    # The same glibc malloc settings ConvLens applies to itself (src/ConvLens/Native/TorchNative.cs), for PyTorch too.
+    echo "round $round/$ROUNDS: PyTorch ($THREADS threads, ConvLens's malloc settings)" >&2
+    MALLOC_MMAP_THRESHOLD_=33554432 MALLOC_TRIM_THRESHOLD_=268435456 MALLOC_TOP_PAD_=67108864 \
+      "$PY" bench/pytorch_epoch.py --epochs "$EPOCHS" --threads "$THREADS" >"$out/pytorchmalloc-$round.json"
   fi
 done
 python3 bench/summarize.py "$out"

@@ -109,7 +109,7 @@ public static class Commands
     }
 
     /// <summary>Fails before any work when the output folder cannot be written, rather than after a long training run.</summary>
-    static void EnsureWritable(string folder)
+    public static void EnsureWritable(string folder)
     {
         try
         {

@@ -39,7 +39,7 @@ public static class LookCommands
     /// <summary>Writes filters.html and filters.json for <paramref name="model"/> into <paramref name="output"/>.</summary>
     public static void WriteFilters(ConvNet model, string[] layers, Palette palette, Scale scale, string output)
     {
-        EnsureFolder(output);
+        Commands.EnsureWritable(output);
         var names = layers.Length > 0 ? layers : Inspect.ConvLayers(model).ToArray();
         string page = Path.Combine(output, "filters.html");
         FigureHtml.WritePage(page, "ConvLens · learned filters", Charts.FilterSections(model, names, palette, scale));
@@ -71,7 +71,7 @@ public static class LookCommands
     /// <summary>Writes feature-maps.html and feature-maps.json for image <paramref name="index"/> of <paramref name="set"/>.</summary>
     public static void WriteFeatureMaps(ConvNet model, ImageSet set, int index, string[] layers, Palette palette, Scale scale, string output)
     {
-        EnsureFolder(output);
+        Commands.EnsureWritable(output);
         var names = layers.Length > 0 ? layers : Charts.DefaultMapLayers(model).ToArray();
         string page = Path.Combine(output, "feature-maps.html");
         FigureHtml.WritePage(page, $"ConvLens · feature maps of {set.Split} image {index}", Charts.FeatureMapSections(model, set, index, names, palette, scale));
@@ -95,24 +95,7 @@ public static class LookCommands
     static (ConvNet Model, CheckpointInfo Info) LoadModel(string? checkpointPath) =>
         Checkpoint.Load(checkpointPath ?? RepositoryData.ShippedCheckpoint());
 
-    static void EnsureFolder(string folder)
-    {
-        try
-        {
-            Directory.CreateDirectory(folder);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new ConvLensException($"Output folder {folder} cannot be created: {e.Message}");
-        }
-    }
-
-    static void WriteJson(string path, object value)
-    {
-        string temp = path + $".{Environment.ProcessId}.tmp";
-        File.WriteAllText(temp, JsonSerializer.Serialize(value));
-        File.Move(temp, path, overwrite: true);
-    }
+    static void WriteJson(string path, object value) => AtomicFile.WriteAllText(path, JsonSerializer.Serialize(value));
 
     /// <summary>A tensor as nested arrays of floats, for people who plot elsewhere.</summary>
     static object Nested(Tensor t)

@@ -10,12 +10,10 @@ namespace ConvLens.Tests;
 
 public class InspectionTests
 {
-    static ConvNet Shipped() => Checkpoint.Load(RepositoryData.ShippedCheckpoint()).Model;
-
     [Fact]
     public void Layers_lists_every_named_layer_with_its_parameters_and_output_shape()
     {
-        using var model = Shipped();
+        using var model = Shared.ShippedModel();
         using var input = zeros(1, 1, 28, 28);
         var layers = Inspect.Layers(model, input);
         Assert.Equal(model.Layers.Select(l => l.Name), layers.Select(l => l.Name));
@@ -29,7 +27,7 @@ public class InspectionTests
     [Fact]
     public void Filters_are_the_layers_weights()
     {
-        using var model = Shipped();
+        using var model = Shared.ShippedModel();
         var conv2 = (Conv2d)model.Layers.Single(l => l.Name == "conv2").Layer;
         using var filters = Inspect.Filters(model, "conv2");
         Assert.Equal([32L, 16, 5, 5], filters.shape);
@@ -41,7 +39,7 @@ public class InspectionTests
     public void Hooked_activations_equal_a_forward_pass_by_hand()
     {
         using var scope = NewDisposeScope();
-        using var model = Shipped();
+        using var model = Shared.ShippedModel();
         var image = Shared.Mnist.Train.Image(4);
         var maps = Inspect.FeatureMaps(model, image, "conv1", "relu1", "conv2", "relu2");
         var p = model.named_parameters().ToDictionary(n => n.name, n => n.parameter.detach());
@@ -61,7 +59,7 @@ public class InspectionTests
     [Fact]
     public void Hooks_are_removed_so_running_a_cell_twice_registers_nothing_twice()
     {
-        using var model = Shipped();
+        using var model = Shared.ShippedModel();
         using var image = Shared.Mnist.Train.Image(4);
         var first = Inspect.FeatureMaps(model, image, "conv1");
         var second = Inspect.FeatureMaps(model, image, "conv1");
@@ -76,7 +74,7 @@ public class InspectionTests
     [Fact]
     public void Hooks_are_removed_when_a_layer_name_is_wrong_and_the_error_lists_the_valid_names()
     {
-        using var model = Shipped();
+        using var model = Shared.ShippedModel();
         using var image = Shared.Mnist.Train.Image(0);
         var message = Assert.Throws<ConvLensException>(() => Inspect.FeatureMaps(model, image, "conv1", "conv7")).Message;
         Assert.Equal("The model has no layer 'conv7'; its layers: conv1, pool1, relu1, conv2, pool2, relu2, dropout_conv, flatten, fc1, relu_fc1, dropout_fc1, fc2.", message);

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json.Nodes;
 
 namespace ConvLens.Tests;
@@ -28,15 +27,10 @@ public sealed class WorkbookRuns
 
     static (int, string) Run(string checkpoint, params string[] args)
     {
-        var start = new ProcessStartInfo("/usr/bin/python3") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = Shared.RepositoryRoot };
-        start.ArgumentList.Add("notebooks/run.py");
-        foreach (var a in args) start.ArgumentList.Add(a);
-        start.Environment["CONVLENS_NOTEBOOK_CHECKPOINT"] = checkpoint;   // never replace a model the reader trained
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(TimeSpan.FromMinutes(10))) { process.Kill(true); return (-1, "timed out"); }
-        return (process.ExitCode, stdout.Result + stderr.Result);
+        // CONVLENS_NOTEBOOK_CHECKPOINT: never replace a model the reader trained.
+        var (code, stdout, stderr) = Shared.Run("/usr/bin/python3", ["notebooks/run.py", .. args],
+            new Dictionary<string, string> { ["CONVLENS_NOTEBOOK_CHECKPOINT"] = checkpoint }, TimeSpan.FromMinutes(10));
+        return (code, stdout + stderr);
     }
 }
 

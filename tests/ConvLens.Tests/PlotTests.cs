@@ -9,12 +9,10 @@ namespace ConvLens.Tests;
 
 public class PlotTests
 {
-    static ConvNet Shipped() => Checkpoint.Load(RepositoryData.ShippedCheckpoint()).Model;
-
     [Fact]
     public void A_filter_figure_has_one_labelled_upright_square_heatmap_per_filter_holding_its_weights()
     {
-        using var model = Shipped();
+        using var model = Shared.ShippedModel();
         var figure = Charts.Filters(model, "conv1");
         using var weights = Inspect.Filters(model, "conv1");
         Assert.Equal(16, figure.Data.Count);
@@ -39,7 +37,7 @@ public class PlotTests
     [Fact]
     public void The_json_is_what_plotly_reads()
     {
-        using var model = Shipped();
+        using var model = Shared.ShippedModel();
         using var json = JsonDocument.Parse(Charts.Filters(model, "conv2", channel: 3, Palette.Viridis, Scale.PerPanel).ToJson());
         var trace = json.RootElement.GetProperty("data")[0];
         Assert.Equal("heatmap", trace.GetProperty("type").GetString());
@@ -53,7 +51,7 @@ public class PlotTests
     [Fact]
     public void The_kernel_mosaic_places_every_kernel_and_labels_filters_and_channels()
     {
-        using var model = Shipped();
+        using var model = Shared.ShippedModel();
         var figure = Charts.AllKernels(model, "conv2");
         using var w = Inspect.Filters(model, "conv2");
         var z = figure.Heatmaps.Single().Z;
@@ -67,7 +65,7 @@ public class PlotTests
     public void A_feature_map_figure_has_one_heatmap_per_channel_of_the_maps_shape()
     {
         using var scope = NewDisposeScope();
-        using var model = Shipped();
+        using var model = Shared.ShippedModel();
         var maps = Inspect.FeatureMaps(model, Shared.Mnist.Train.Image(4), "conv2");
         var figure = Charts.FeatureMaps("conv2", maps["conv2"]);
         Assert.Equal(32, figure.Data.Count);
@@ -79,7 +77,7 @@ public class PlotTests
     [Fact]
     public void Pages_carry_plotly_once_and_notebook_output_carries_it_once_per_process()
     {
-        using var model = Shipped();
+        using var model = Shared.ShippedModel();
         var sections = Charts.FilterSections(model);
         string page = FigureHtml.Page("t", sections);
         Assert.Equal(1, Count(page, "window.Plotly = Plotly"));

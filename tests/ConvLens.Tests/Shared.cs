@@ -49,18 +49,24 @@ public static class Shared
     /// <summary>Runs the real convlens command line (the built ConvLens.Cli beside the tests) and returns its exit code and output.</summary>
     public static (int ExitCode, string Stdout, string Stderr) RunCli(params string[] args) => RunCli(new Dictionary<string, string>(), args);
 
-    public static (int ExitCode, string Stdout, string Stderr) RunCli(IDictionary<string, string> environment, params string[] args)
+    public static (int ExitCode, string Stdout, string Stderr) RunCli(IDictionary<string, string> environment, params string[] args) =>
+        Run("dotnet", [Path.Combine(AppContext.BaseDirectory, "ConvLens.Cli.dll"), .. args], environment, TimeSpan.FromMinutes(3));
+
+    /// <summary>Runs a program in the repository's root and returns its exit code and output; kills it after <paramref name="timeout"/>.</summary>
+    public static (int ExitCode, string Stdout, string Stderr) Run(string program, IEnumerable<string> args, IDictionary<string, string> environment, TimeSpan timeout)
     {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = RepositoryRoot };
+        var start = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = RepositoryRoot };
         foreach (var (key, value) in environment) start.Environment[key] = value;
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "ConvLens.Cli.dll"));
         foreach (var a in args) start.ArgumentList.Add(a);
         using var process = Process.Start(start)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(TimeSpan.FromMinutes(3))) { process.Kill(true); throw new TimeoutException($"convlens {string.Join(' ', args)} did not finish"); }
+        if (!process.WaitForExit(timeout)) { process.Kill(true); throw new TimeoutException($"{program} {string.Join(' ', args)} did not finish in {timeout}"); }
         return (process.ExitCode, stdout.Result, stderr.Result);
     }
+
+    /// <summary>The shipped checkpoint's model (one full run of the article's settings).</summary>
+    public static ConvLens.Model.ConvNet ShippedModel() => ConvLens.Checkpoints.Checkpoint.Load(RepositoryData.ShippedCheckpoint()).Model;
 
     public static string RepositoryRoot => Path.GetDirectoryName(RepositoryData.Folder())!;
 }

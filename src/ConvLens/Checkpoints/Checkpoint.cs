@@ -69,8 +69,8 @@ public static class Checkpoint
         string infoPath = InfoPath(path);
         string weightsPath = Path.ChangeExtension(infoPath, WeightsExtension);
         string? folder = Path.GetDirectoryName(Path.GetFullPath(infoPath));
-        string tempWeights = weightsPath + $".{Environment.ProcessId}.tmp";
-        string tempInfo = infoPath + $".{Environment.ProcessId}.tmp";
+        string tempWeights = AtomicFile.TempPath(weightsPath);
+        string tempInfo = AtomicFile.TempPath(infoPath);
         try
         {
             Directory.CreateDirectory(folder!);
@@ -84,8 +84,8 @@ public static class Checkpoint
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            TryDelete(tempWeights);
-            TryDelete(tempInfo);
+            AtomicFile.TryDelete(tempWeights);
+            AtomicFile.TryDelete(tempInfo);
             throw new ConvLensException($"Could not save the checkpoint to {weightsPath}: {e.Message}");
         }
     }
@@ -162,11 +162,6 @@ public static class Checkpoint
         {
             throw new ConvLensException($"Checkpoint {weightsPath} could not be read: {e.Message.Split('\n')[0]}");
         }
-    }
-
-    static void TryDelete(string path)
-    {
-        try { File.Delete(path); } catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
     }
 
     static string Shape(Tensor t) => $"[{string.Join(", ", t.shape)}]";

@@ -47,12 +47,8 @@ public static class FigureHtml
     }
 
     /// <summary>Writes <see cref="Page"/> to <paramref name="path"/> atomically (temporary file, then rename).</summary>
-    public static void WritePage(string path, string title, IEnumerable<Section> sections)
-    {
-        string temp = path + $".{Environment.ProcessId}.tmp";
-        File.WriteAllText(temp, Page(title, sections));
-        File.Move(temp, path, overwrite: true);
-    }
+    public static void WritePage(string path, string title, IEnumerable<Section> sections) =>
+        AtomicFile.WriteAllText(path, Page(title, sections));
 
     /// <summary>
     /// HTML for a notebook output cell: the figure's div and script, preceded by plotly.js the first time in this
