@@ -21,7 +21,7 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
 OUT = ROOT / "artifacts" / "notebooks"   # --output changes it
 KERNEL = ".net-csharp"
-QUICK = {"epochs": "1", "limit": "3000"}
+QUICK = {"epochs": "1", "limit": "3000", "maximizeSteps": "30"}
 
 
 def kernelspec():

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text.Json;
 using ConvLens.Checkpoints;
 using ConvLens.Data;
+using ConvLens.Explain;
 using ConvLens.Model;
 using ConvLens.Plots;
 using ConvLens.Training;
@@ -32,7 +33,8 @@ public static class Commands
 
         using var bar = new ProgressBar();
         var progress = new Progress(bar, log);
-        var history = Trainer.Train(model, data.Train, options, progress, cancel);
+        using var filterHistory = new FilterHistory(model, "conv1", inner: progress);   // conv1's filters after each epoch
+        var history = Trainer.Train(model, data.Train, options, filterHistory, cancel);
         bar.Clear();
 
         var test = Trainer.Evaluate(model, data.Test, cancel: cancel);
@@ -58,6 +60,10 @@ public static class Commands
         {
             LookCommands.WriteFilters(model, [], Palette.Diverging, Scale.Shared, a.Output);
             LookCommands.WriteFeatureMaps(model, data.Train, Math.Min(4, data.Train.Count - 1), [], Palette.Viridis, Scale.Shared, a.Output);
+            string overTime = Path.Combine(a.Output, "filters-over-time.html");
+            FigureHtml.WritePage(overTime, "ConvLens · conv1's filters during training",
+                [new Section("conv1 through training", "Move the slider: from random weights before training to the edge detectors of the last epoch, on one colour scale.", Charts.FiltersOverTime(filterHistory))]);
+            Console.WriteLine($"wrote {overTime}");
         }
         finally
         {

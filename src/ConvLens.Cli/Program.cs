@@ -74,8 +74,43 @@ featureMaps.SetAction(parse => Run(() => LookCommands.FeatureMaps(parse.GetValue
     new ImageChoice(parse.GetValue(split)!, parse.GetValue(index), parse.GetValue(label), parse.GetValue(occurrence)),
     Split(parse.GetValue(layersOption)), ParsePalette(parse.GetValue(palette), Palette.Viridis), ParseScale(parse.GetValue(scale)), parse.GetValue(lookOutput)!)));
 
+var target = new Option<int?>("--target") { Description = "Class to explain. Default: the class the model predicts." };
+var camLayer = new Option<string?>("--layer") { Description = "Layer for Grad-CAM and HiResCAM. Default: the last conv block's output (e.g. relu2); HiResCAM on the other blocks is shown too." };
+var steps = new Option<int>("--steps") { Description = "Integrated gradients: points on the path from the baseline (a black image).", DefaultValueFactory = _ => 50 };
+var samples = new Option<int>("--samples") { Description = "SmoothGrad: noisy copies averaged.", DefaultValueFactory = _ => 25 };
+var window = new Option<int>("--window") { Description = "Occlusion: side of the square patch hidden.", DefaultValueFactory = _ => 4 };
+var stride = new Option<int>("--stride") { Description = "Occlusion: pixels between patch positions.", DefaultValueFactory = _ => 2 };
+var timings = new Option<bool>("--timings") { Description = "Print the seconds each method took." };
+Require(steps, v => v >= 1, "--steps must be at least 1");
+Require(samples, v => v >= 1, "--samples must be at least 1");
+Require(window, v => v >= 1, "--window must be at least 1");
+Require(stride, v => v >= 1, "--stride must be at least 1");
+var explain = new Command("explain", "Write a page of where the network looks for one image (explain.html): gradient saliency, SmoothGrad, integrated gradients, Grad-CAM and HiResCAM, and occlusion, over the digit.")
+{
+    checkpoint, dataDir, split, index, label, occurrence, target, camLayer, steps, samples, window, stride, timings, lookOutput,
+};
+explain.Validators.Add(r => { if (r.GetValue(index) is not null && r.GetValue(label) is not null) r.AddError("Give --index or --label, not both."); });
+explain.SetAction(parse => Run(() => ExplainCommands.Explain(parse.GetValue(checkpoint), parse.GetValue(dataDir),
+    new ImageChoice(parse.GetValue(split)!, parse.GetValue(index), parse.GetValue(label), parse.GetValue(occurrence)),
+    new ExplainSettings(parse.GetValue(target), parse.GetValue(camLayer), parse.GetValue(steps), parse.GetValue(samples), parse.GetValue(window), parse.GetValue(stride), parse.GetValue(timings)),
+    parse.GetValue(lookOutput)!)));
+
+var maximizeSteps = new Option<int>("--steps") { Description = "Gradient steps per synthesized image.", DefaultValueFactory = _ => 150 };
+Require(maximizeSteps, v => v >= 1, "--steps must be at least 1");
+var preferred = new Command("preferred", "Write a page of preferred inputs (preferred.html): images synthesized to excite each conv channel and each class (activation maximization).")
+{
+    checkpoint, maximizeSteps, seed, lookOutput,
+};
+preferred.SetAction(parse => Run(() => ExplainCommands.Preferred(parse.GetValue(checkpoint), parse.GetValue(maximizeSteps), parse.GetValue(seed), parse.GetValue(lookOutput)!)));
+
+var errors = new Command("errors", "Write a page of the model's mistakes on the test set (errors.html): confusion matrix, per-class accuracy, the most confident mistakes.")
+{
+    checkpoint, dataDir, lookOutput,
+};
+errors.SetAction(parse => Run(() => ExplainCommands.Errors(parse.GetValue(checkpoint), parse.GetValue(dataDir), parse.GetValue(lookOutput)!)));
+
 // A plain Command named convlens as the root, so help reads "convlens train", not the assembly name.
-var root = new Command("convlens", "ConvLens: train a small CNN on MNIST and look inside it.") { new HelpOption(), new VersionOption(), train, evaluate, layersCommand, filters, featureMaps };
+var root = new Command("convlens", "ConvLens: train a small CNN on MNIST and look inside it.") { new HelpOption(), new VersionOption(), train, evaluate, layersCommand, filters, featureMaps, explain, preferred, errors };
 var parsed = root.Parse(args);
 if (parsed.Errors.Count > 0)
 {

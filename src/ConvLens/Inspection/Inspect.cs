@@ -66,7 +66,13 @@ public static class Inspect
             : throw new ConvLensException($"Layer '{n}' did not run in forward(); it is registered but not called with .call."));
     }
 
-    static void RunWithHooks(nn.Module<Tensor, Tensor> model, Tensor input, IEnumerable<string> names, Action<string, Tensor> onOutput)
+    /// <summary>
+    /// Runs <paramref name="input"/> through <paramref name="model"/> in eval mode with a forward hook on each named layer
+    /// that passes the layer's output to <paramref name="onOutput"/>, and returns the model's output. Hooks are removed and
+    /// the training mode restored before it returns, also when it fails. Without <paramref name="gradients"/>, nothing is
+    /// recorded for autograd and every tensor made inside is freed.
+    /// </summary>
+    internal static Tensor? RunWithHooks(nn.Module<Tensor, Tensor> model, Tensor input, IEnumerable<string> names, Action<string, Tensor> onOutput, bool gradients = false)
     {
         var handles = new List<nn.HookableModule<Func<nn.Module<Tensor, Tensor>, Tensor, Tensor>, Func<nn.Module<Tensor, Tensor>, Tensor, Tensor, Tensor>>.HookRemover>();
         bool wasTraining = model.training;
@@ -79,13 +85,19 @@ public static class Inspect
                 handles.Add(layer.register_forward_hook((_, _, output) =>
                 {
                     onOutput(name, output);
-                    return output;
+                    // Sequential disposes each layer's output once the next layer has run; with gradients the caller
+                    // keeps the captured tensor, so the network goes on with an alias (a view autograd follows).
+                    return gradients ? output.alias() : output;
                 }));
             }
             model.eval();
+            var device = model.parameters().First().device;
+            if (gradients)
+                return model.call(input.to(device));
             using var scope = NewDisposeScope();
             using var _ = no_grad();
-            model.call(input.to(model.parameters().First().device));
+            model.call(input.to(device));
+            return null;
         }
         finally
         {

@@ -140,6 +140,120 @@ public static class Charts
         return figure;
     }
 
+    /// <summary>
+    /// Attribution maps laid over the image they explain, one panel per method: the image in greys, the map's magnitude
+    /// in red (each panel scaled to its own largest value).
+    /// </summary>
+    public static Figure Attributions(Tensor image, IReadOnlyList<(string Method, Tensor Map)> maps, string about)
+    {
+        using var plane = image.reshape(-1, image.shape[^2], image.shape[^1])[0];
+        var under = Panel.From("image", plane, "image").Values;
+        var panels = maps.Select(m =>
+        {
+            using var map = m.Map.reshape(-1, m.Map.shape[^2], m.Map.shape[^1]).sum([0L]);
+            return Panel.From(m.Method, map, m.Method);
+        }).ToList();
+        return Heatmaps.Overlays($"Where the network looks: {about}", under, panels, Math.Min(3, panels.Count), "attribution");
+    }
+
+    /// <summary>The confusion matrix: how often each true class (rows) was predicted as each class (columns). Only the mistakes are coloured.</summary>
+    public static Figure Confusion(int[,] counts, IReadOnlyList<string> classes)
+    {
+        int k = counts.GetLength(0);
+        var z = new double?[k][];
+        int mistakes = 0, total = 0;
+        for (int t = 0; t < k; t++)
+        {
+            z[t] = new double?[k];
+            for (int p = 0; p < k; p++)
+            {
+                total += counts[t, p];
+                if (t != p) mistakes += counts[t, p];
+                z[t][p] = t == p ? null : counts[t, p];
+            }
+        }
+        var accuracy = Explain.Errors.PerClassAccuracy(counts);
+        var figure = new Figure();
+        figure.Data.Add(new Heatmap
+        {
+            Z = z,
+            Colorscale = new object[][] { [0.0, "#ffffff"], [0.05, "#fde0c5"], [1.0, "#b2182b"] },
+            Colorbar = new ColorBar { Title = new Text("images") },
+            Texttemplate = "%{z}",
+            Hovertemplate = "true %{y}, predicted %{x}: %{z} images<extra></extra>",
+        });
+        string[] labels = classes.Select((c, i) => $"{c} ({accuracy[i]:P1})").ToArray();
+        var layout = figure.Layout;
+        layout.Title = new Text($"Confusion matrix: {mistakes} mistakes in {total} images (the diagonal, the right answers, is left blank)") { Font = new Font(15) };
+        layout.Width = 40 * k + 330;
+        layout.Height = 40 * k + 200;
+        layout.Margin = new Margin(150, 40, 70, 70);
+        layout.Axes["xaxis"] = new Axis { Title = new Text("predicted"), Tickvals = Enumerable.Range(0, k).Select(i => (double)i).ToArray(), Ticktext = classes.ToArray(), Showgrid = false, Zeroline = false };
+        layout.Axes["yaxis"] = new Axis { Title = new Text("true (per-class accuracy)"), Autorange = "reversed", Scaleanchor = "x", Tickvals = Enumerable.Range(0, k).Select(i => (double)i).ToArray(), Ticktext = labels, Showgrid = false, Zeroline = false };
+        return figure;
+    }
+
+    /// <summary>The misclassified images of <paramref name="set"/>, most confident mistakes first, titled true → predicted (confidence).</summary>
+    public static Figure Misclassified(ImageSet set, Training.Evaluation evaluation, int count = 16)
+    {
+        var wrong = Explain.Errors.Misclassified(evaluation).Take(count).ToList();
+        if (wrong.Count == 0) throw new ConvLensException($"No image of the {set.Split} split is misclassified.");
+        var panels = wrong.Select(i =>
+        {
+            using var image = set.Image(i);
+            using var plane = image[0, 0];
+            return Panel.From($"#{i}: {set.Classes[evaluation.Labels[i]]} → {set.Classes[evaluation.Predictions[i]]} ({evaluation.Confidences[i]:P0})", plane,
+                $"{set.Split} image {i}: true {set.Classes[evaluation.Labels[i]]}, predicted {set.Classes[evaluation.Predictions[i]]} with {evaluation.Confidences[i]:P1}");
+        }).ToList();
+        return Heatmaps.Grid($"{evaluation.Count - evaluation.Correct} of {evaluation.Count} {set.Split} images are misclassified; the {wrong.Count} most confident mistakes (true → predicted)",
+            panels, Math.Min(8, panels.Count), Palette.Greys, Scale.Shared, "pixel");
+    }
+
+    /// <summary>Preferred inputs: one panel per synthesized image, in greys like the digits (black = ink the unit wants), on one scale.</summary>
+    public static Figure PreferredInputs(string title, IReadOnlyList<(string Title, Tensor Image)> images, int columns = 8) =>
+        Heatmaps.Grid(title, images.Select(i =>
+        {
+            using var plane = i.Image.reshape(-1, i.Image.shape[^2], i.Image.shape[^1])[0];
+            return Panel.From(i.Title, plane, i.Title);
+        }).ToList(), Math.Min(columns, images.Count), Palette.Greys, Scale.Shared, "pixel");
+
+    /// <summary>
+    /// A layer's filters through training, with a slider over the snapshots of <paramref name="history"/>: all on one
+    /// colour scale, so growing weights show as deepening colour. Input channel <paramref name="channel"/> for deeper layers.
+    /// </summary>
+    public static Figure FiltersOverTime(Explain.FilterHistory history, int channel = 0)
+    {
+        var snapshots = history.Snapshots;
+        var grids = snapshots.Select(s =>
+        {
+            var panels = Enumerable.Range(0, (int)s.Weights.shape[0]).Select(o =>
+            {
+                using var kernel = s.Weights[o, channel];
+                return Panel.From($"{history.Layer} · filter {o}", kernel, $"{history.Layer} · filter {o} · {s.Label}");
+            }).ToList();
+            return Heatmaps.Grid($"{history.Layer} filters, {s.Label}", panels, Math.Min(8, panels.Count), Palette.Diverging, Scale.Shared, "weight");
+        }).ToList();
+        var figure = grids[0];
+        double abs = grids.Max(g => g.Layout.Coloraxis!.Cmax!.Value);
+        figure.Layout.Coloraxis = figure.Layout.Coloraxis! with { Cmin = -abs, Cmax = abs };
+        int perSnapshot = figure.Data.Count;
+        foreach (var grid in grids.Skip(1))
+            figure.Data.AddRange(grid.Heatmaps.Select(t => t with { Visible = false }));
+        figure.Layout.Sliders =
+        [
+            new Slider
+            {
+                Steps = snapshots.Select((s, i) => new SliderStep(s.Label, "update",
+                [
+                    new Dictionary<string, object> { ["visible"] = Enumerable.Range(0, figure.Data.Count).Select(t => t / perSnapshot == i).ToArray() },
+                    new Dictionary<string, object> { ["title.text"] = $"{history.Layer} filters, {s.Label}" },
+                ])).ToList(),
+            },
+        ];
+        figure.Layout.Height += 90;
+        return figure;
+    }
+
     /// <summary>conv1, relu1, conv2, relu2, … where those exist; else every conv layer.</summary>
     public static IEnumerable<string> DefaultMapLayers(nn.Module model)
     {

@@ -17,6 +17,8 @@ public abstract record Trace
     public string? Xaxis { get; init; }
     public string? Yaxis { get; init; }
     public string? Hovertemplate { get; init; }
+    /// <summary>False hides the trace until a slider step shows it.</summary>
+    public bool? Visible { get; init; }
 }
 
 /// <summary>Lines and markers, for curves such as loss per epoch.</summary>
@@ -42,6 +44,9 @@ public sealed record Heatmap : Trace
     /// <summary>"coloraxis" to share the layout's colour axis (one colour bar for many panels).</summary>
     public string? Coloraxis { get; init; }
     public object?[][]? Customdata { get; init; }
+    /// <summary>Text drawn in each cell, e.g. "%{z}" for the value.</summary>
+    public string? Texttemplate { get; init; }
+    public double? Opacity { get; init; }
 }
 
 public sealed record ColorBar
@@ -108,6 +113,16 @@ public sealed record Annotation
 
 public sealed record Margin(int L, int R, int T, int B);
 
+public sealed record SliderStep(string Label, string Method, object[] Args);
+
+public sealed record Slider
+{
+    public int Active { get; init; }
+    public required List<SliderStep> Steps { get; init; }
+    public double? Y { get; init; }
+    public string? Yanchor { get; init; }
+}
+
 public sealed class Layout
 {
     public Text? Title { get; set; }
@@ -117,6 +132,8 @@ public sealed class Layout
     public ColorAxis? Coloraxis { get; set; }
     public List<Annotation> Annotations { get; } = [];
     public string PlotBgcolor { get; set; } = "white";
+    /// <summary>Sliders, e.g. one that steps through snapshots by switching traces' visibility.</summary>
+    public List<Slider>? Sliders { get; set; }
     /// <summary>xaxis, xaxis2, yaxis2, …: plotly names each axis of a multi-panel figure by number.</summary>
     [JsonExtensionData] public Dictionary<string, object> Axes { get; } = [];
 }

@@ -52,40 +52,28 @@ public static class Heatmaps
     public static Figure Grid(string title, IReadOnlyList<Panel> panels, int columns, Palette palette, Scale scale, string valueLabel, int panelPixels = PanelPixels)
     {
         if (panels.Count == 0) throw new ArgumentException("A grid needs at least one panel.", nameof(panels));
-        columns = Math.Clamp(columns, 1, panels.Count);
-        int rows = (panels.Count + columns - 1) / columns;
         bool perPanel = scale == Scale.PerPanel && panels.Count > 1;
-        // Room between panels for titles (and per-panel colour bars), as fractions of the plotting area.
-        double hGap = (perPanel ? 0.45 : 0.12) / columns, vGap = 0.28 / rows;
-        double cellW = (1.0 + hGap) / columns, cellH = (1.0 + vGap) / rows;
         var (colours, reverse) = Colours(palette);
-
         var figure = new Figure();
-        var layout = figure.Layout;
-        layout.Title = new Text(title) { Font = new Font(16) };
-        layout.Width = Math.Max(360, (int)(columns * panelPixels * (perPanel ? 1.6 : 1.1)) + 140);
-        layout.Height = (int)(rows * panelPixels * 1.25) + 110;
-        layout.Margin = new Margin(20, perPanel ? 40 : 90, 80, 20);
+        var cells = Layout(figure, title, panels.Select(p => p.Title).ToList(), columns, perPanel ? 1.6 : 1.1, panelPixels, perPanel ? 0.45 : 0.12);
         if (!perPanel)
         {
             var (min, max) = Range(panels.Select(p => p.Values));
-            layout.Coloraxis = new ColorAxis
+            double abs = Math.Max(Math.Abs(min), Math.Abs(max));
+            figure.Layout.Coloraxis = new ColorAxis
             {
                 Colorscale = colours,
                 Reversescale = reverse,
-                Cmin = palette == Palette.Diverging ? -Math.Max(Math.Abs(min), Math.Abs(max)) : min,
-                Cmax = palette == Palette.Diverging ? Math.Max(Math.Abs(min), Math.Abs(max)) : max,
+                Cmin = palette == Palette.Diverging ? -abs : min,
+                Cmax = palette == Palette.Diverging ? abs : max,
                 Colorbar = new ColorBar { Title = new Text(valueLabel) },
             };
         }
+        else figure.Layout.Margin = figure.Layout.Margin! with { R = 40 };
 
         for (int i = 0; i < panels.Count; i++)
         {
-            var panel = panels[i];
-            int row = i / columns, col = i % columns;
-            double x0 = col * cellW, x1 = x0 + cellW - hGap;
-            double y1 = 1 - row * cellH, y0 = y1 - (cellH - vGap);
-            string n = i == 0 ? "" : (i + 1).ToString();
+            var (panel, cell) = (panels[i], cells[i]);
             double? zmin = null, zmax = null;
             if (perPanel)
             {
@@ -97,21 +85,83 @@ public static class Heatmaps
             {
                 Z = Rows(panel.Values),
                 Name = panel.Title,
-                Xaxis = "x" + n,
-                Yaxis = "y" + n,
+                Xaxis = "x" + cell.Suffix,
+                Yaxis = "y" + cell.Suffix,
                 Coloraxis = perPanel ? null : "coloraxis",
                 Colorscale = perPanel ? colours : null,
                 Reversescale = perPanel ? reverse : null,
                 Zmin = zmin,
                 Zmax = zmax,
                 Showscale = perPanel ? true : null,
-                Colorbar = perPanel ? new ColorBar { X = x1 + 0.005, Xanchor = "left", Y = (y0 + y1) / 2, Len = y1 - y0, Thickness = 6, Tickfont = new Font(8) } : null,
+                Colorbar = perPanel ? new ColorBar { X = cell.X1 + 0.005, Xanchor = "left", Y = (cell.Y0 + cell.Y1) / 2, Len = cell.Y1 - cell.Y0, Thickness = 6, Tickfont = new Font(8) } : null,
                 Hovertemplate = $"{panel.Hover}<br>row %{{y}}, column %{{x}}<br>{valueLabel} %{{z:.4f}}<extra></extra>",
             });
-            layout.Axes["xaxis" + n] = new Axis { Domain = [x0, x1], Anchor = "y" + n, Showticklabels = false, Ticks = "", Showgrid = false, Zeroline = false, Constrain = "domain" };
-            layout.Axes["yaxis" + n] = new Axis { Domain = [y0, y1], Anchor = "x" + n, Autorange = "reversed", Scaleanchor = "x" + n, Showticklabels = false, Ticks = "", Showgrid = false, Zeroline = false, Constrain = "domain" };
-            if (panels.Count > 1)
-                layout.Annotations.Add(new Annotation { Content = panel.Title, X = (x0 + x1) / 2, Y = y1 + 0.005, Font = new Font(11) });
+        }
+        return figure;
+    }
+
+    /// <summary>One panel of a grid: its axes' suffix ("", "2", …) and its place on the page, as fractions.</summary>
+    public sealed record Cell(string Suffix, double X0, double X1, double Y0, double Y1);
+
+    /// <summary>
+    /// Lays out a grid of square, upright, titled panels: axes, titles, size and margins. Returns each panel's cell,
+    /// for the traces to draw into. <paramref name="gap"/> is the room between columns (for per-panel colour bars).
+    /// </summary>
+    public static IReadOnlyList<Cell> Layout(Figure figure, string title, IReadOnlyList<string> titles, int columns, double widthFactor, int panelPixels, double gap = 0.12)
+    {
+        int n = titles.Count;
+        columns = Math.Clamp(columns, 1, n);
+        int rows = (n + columns - 1) / columns;
+        double hGap = gap / columns, vGap = 0.28 / rows;
+        double cellW = (1.0 + hGap) / columns, cellH = (1.0 + vGap) / rows;
+        var layout = figure.Layout;
+        layout.Title = new Text(title) { Font = new Font(16) };
+        layout.Width = Math.Max(360, (int)(columns * panelPixels * widthFactor) + 140);
+        layout.Height = (int)(rows * panelPixels * 1.25) + 110;
+        layout.Margin = new Margin(20, 90, 80, 20);
+        var cells = new List<Cell>();
+        for (int i = 0; i < n; i++)
+        {
+            int row = i / columns, col = i % columns;
+            double x0 = col * cellW, x1 = x0 + cellW - hGap;
+            double y1 = 1 - row * cellH, y0 = y1 - (cellH - vGap);
+            string s = i == 0 ? "" : (i + 1).ToString();
+            layout.Axes["xaxis" + s] = new Axis { Domain = [x0, x1], Anchor = "y" + s, Showticklabels = false, Ticks = "", Showgrid = false, Zeroline = false, Constrain = "domain" };
+            layout.Axes["yaxis" + s] = new Axis { Domain = [y0, y1], Anchor = "x" + s, Autorange = "reversed", Scaleanchor = "x" + s, Showticklabels = false, Ticks = "", Showgrid = false, Zeroline = false, Constrain = "domain" };
+            if (n > 1)
+                layout.Annotations.Add(new Annotation { Content = titles[i], X = (x0 + x1) / 2, Y = y1 + 0.005, Font = new Font(11) });
+            cells.Add(new Cell(s, x0, x1, y0, y1));
+        }
+        return cells;
+    }
+
+    /// <summary>
+    /// Panels that each lay a map over an image: the image in greys, the map's magnitude on top in red, transparent
+    /// where it is zero and opaque at the panel's largest value. For attribution maps over the digit they explain.
+    /// </summary>
+    public static Figure Overlays(string title, double[,] image, IReadOnlyList<Panel> maps, int columns, string valueLabel, int panelPixels = 150)
+    {
+        var figure = new Figure();
+        var cells = Layout(figure, title, maps.Select(m => m.Title).ToList(), columns, 1.1, panelPixels);
+        figure.Layout.Margin = figure.Layout.Margin! with { R = 30 };
+        var under = Rows(image);
+        for (int i = 0; i < maps.Count; i++)
+        {
+            var cell = cells[i];
+            double max = Math.Max(1e-12, maps[i].Values.Cast<double>().Max(Math.Abs));
+            figure.Data.Add(new Heatmap
+            {
+                Z = under, Xaxis = "x" + cell.Suffix, Yaxis = "y" + cell.Suffix, Colorscale = "Greys", Reversescale = true,
+                Zmin = 0, Zmax = Math.Max(1e-12, image.Cast<double>().Max()), Showscale = false, Hovertemplate = "pixel %{z:.2f}<extra></extra>",
+            });
+            figure.Data.Add(new Heatmap
+            {
+                Z = Rows(maps[i].Values).Select(r => r.Select(v => (double?)Math.Abs(v!.Value)).ToArray()).ToArray(),
+                Name = maps[i].Title, Xaxis = "x" + cell.Suffix, Yaxis = "y" + cell.Suffix,
+                Colorscale = new object[][] { [0.0, "rgba(220,20,20,0)"], [0.15, "rgba(220,20,20,0.15)"], [1.0, "rgba(220,20,20,0.95)"] },
+                Zmin = 0, Zmax = max, Showscale = false,
+                Hovertemplate = $"{maps[i].Hover}<br>row %{{y}}, column %{{x}}<br>|{valueLabel}| %{{z:.4g}}<extra></extra>",
+            });
         }
         return figure;
     }

@@ -1,0 +1,145 @@
+using System.Diagnostics;
+using ConvLens.Data;
+using ConvLens.Explain;
+using ConvLens.Inspection;
+using ConvLens.Model;
+using ConvLens.Plots;
+using ConvLens.Training;
+using static TorchSharp.torch;
+
+namespace ConvLens.Cli;
+
+/// <summary>Settings of the attribution methods, as the explain command takes them.</summary>
+public sealed record ExplainSettings(int? Target, string? Layer, int Steps, int Samples, int Window, int Stride, bool Timings);
+
+/// <summary>The commands that go beyond the article: explain (attribution), preferred (activation maximization), errors.</summary>
+public static class ExplainCommands
+{
+    public static int Explain(string? checkpointPath, string? dataDir, ImageChoice choice, ExplainSettings s, string output)
+    {
+        var (model, info) = Checkpoint(checkpointPath);
+        using var _ = model;
+        Commands.EnsureWritable(output);
+        using var data = Datasets.Load(info.Dataset, dataDir);
+        var set = choice.Split == "train" ? data.Train : data.Test;
+        int index = choice.Resolve(set);
+        using var image = set.Image(index);
+        int label = set.Label(index);
+
+        float[] probabilities;
+        using (no_grad())
+        {
+            model.eval();
+            using var scores = model.call(image);
+            using var soft = nn.functional.softmax(scores, 1);
+            probabilities = soft[0].data<float>().ToArray();
+        }
+        int predicted = Array.IndexOf(probabilities, probabilities.Max());
+        int target = s.Target ?? predicted;
+        if (target < 0 || target >= probabilities.Length)
+            throw new ConvLensException($"Class {target} is out of range: the model has classes 0 to {probabilities.Length - 1}.");
+        // Grad-CAM's usual layer is the last conv block's output (after pooling and ReLU), where there is one.
+        var blocks = Charts.DefaultMapLayers(model).Where(n => n.StartsWith("relu")).ToList();
+        if (blocks.Count == 0) blocks = Inspect.ConvLayers(model).ToList();
+        string layer = s.Layer ?? blocks[^1];
+
+        var timings = new List<(string Method, double Seconds)>();
+        Tensor Timed(string method, Func<Tensor> run)
+        {
+            var clock = Stopwatch.StartNew();
+            var map = run();
+            timings.Add((method, clock.Elapsed.TotalSeconds));
+            return map;
+        }
+        var maps = new List<(string Method, Tensor Map)>
+        {
+            ("gradient saliency", Timed("saliency", () => Attribution.Saliency(model, image, target))),
+            ($"SmoothGrad ({s.Samples} samples)", Timed("SmoothGrad", () => Attribution.SmoothGrad(model, image, target, s.Samples))),
+            ($"integrated gradients ({s.Steps} steps)", Timed("integrated gradients", () => Attribution.IntegratedGradients(model, image, target, steps: s.Steps))),
+            ($"HiResCAM on {layer}", Timed("HiResCAM", () => Attribution.GradCam(model, image, target, layer, elementwise: true))),
+            ($"Grad-CAM on {layer}", Timed("Grad-CAM", () => Attribution.GradCam(model, image, target, layer))),
+            ($"occlusion ({s.Window}×{s.Window}, stride {s.Stride})", Timed("occlusion", () => Attribution.Occlusion(model, image, target, s.Window, s.Stride))),
+        };
+        foreach (var block in blocks.Where(b => b != layer))
+            maps.Add(($"HiResCAM on {block}", Attribution.GradCam(model, image, target, block, elementwise: true)));
+
+        string about = $"{set.Split} image {index}, a {set.Classes[label]}, for class {set.Classes[target]}";
+        string verdict = $"The model predicts {set.Classes[predicted]} with {probabilities[predicted]:P1}" +
+                         (predicted == label ? " (right)." : $"; the label is {set.Classes[label]}.");
+        string page = Path.Combine(output, "explain.html");
+        FigureHtml.WritePage(page, $"ConvLens · why {set.Classes[target]}? {set.Split} image {index}",
+        [
+            new Section("The image", verdict, Charts.Image(image, $"{set.Split} image {index} (a {set.Classes[label]})")),
+            new Section("Attribution", "Red marks the pixels each method finds most responsible for the score of class " +
+                $"{set.Classes[target]} (magnitude, each panel on its own scale). Gradient methods ask which pixels would move the score most; " +
+                "Grad-CAM and HiResCAM which regions of a conv block's feature maps carry the evidence (Grad-CAM averages each map's gradient, " +
+                "which on this net's dense head is mostly negative, so it can fade to nothing; HiResCAM keeps the gradient position by position); occlusion how much hiding each patch lowers the probability.",
+                Charts.Attributions(image, maps, about)),
+        ]);
+        Console.WriteLine(verdict);
+        Console.WriteLine($"wrote {page}");
+        if (s.Timings)
+            foreach (var (method, seconds) in timings)
+                Console.WriteLine($"time  {method,-22} {seconds,6:F2} s");
+        foreach (var (_, map) in maps) map.Dispose();
+        return 0;
+    }
+
+    public static int Preferred(string? checkpointPath, int steps, int seed, string output)
+    {
+        var (model, info) = Checkpoint(checkpointPath);
+        using var _ = model;
+        Commands.EnsureWritable(output);
+        var options = new MaximizeOptions { Steps = steps, Seed = seed };
+        long[] shape = [info.Architecture.InputChannels, info.Architecture.ImageSize, info.Architecture.ImageSize];
+        var sections = new List<Section>();
+        var clock = Stopwatch.StartNew();
+        foreach (var layer in Inspect.ConvLayers(model))
+        {
+            using var weights = Inspect.Filters(model, layer);
+            var images = Enumerable.Range(0, (int)weights.shape[0]).Select(c =>
+            {
+                var p = PreferredInput.ForChannel(model, layer, c, shape, options);
+                return ($"{layer} #{c} ({p.After:F2})", p.Image);
+            }).ToList();
+            sections.Add(new Section($"{layer}: what each channel wants",
+                $"Synthesized inputs that maximize the mean activation of each {layer} channel (in brackets: the activation reached). " +
+                "Black is the ink the channel wants; pixels are kept between 0 and 1, like the digits.", Charts.PreferredInputs($"{layer}: preferred inputs", images)));
+            images.ForEach(i => i.Image.Dispose());
+        }
+        var classes = Enumerable.Range(0, info.Architecture.Classes).Select(k =>
+        {
+            var p = PreferredInput.ForClass(model, k, shape, options);
+            return ($"class {k} (score {p.After:F1})", p.Image);
+        }).ToList();
+        sections.Add(new Section("What each class wants", "Synthesized inputs that maximize each class's score: the strokes the network counts as evidence.",
+            Charts.PreferredInputs("Preferred input per class", classes, 5)));
+        classes.ForEach(i => i.Image.Dispose());
+        string page = Path.Combine(output, "preferred.html");
+        FigureHtml.WritePage(page, "ConvLens · preferred inputs (activation maximization)", sections);
+        Console.WriteLine($"wrote {page} ({clock.Elapsed.TotalSeconds:F1} s, {steps} steps per image, seed {seed})");
+        return 0;
+    }
+
+    public static int Errors(string? checkpointPath, string? dataDir, string output)
+    {
+        var (model, info) = Checkpoint(checkpointPath);
+        using var _ = model;
+        Commands.EnsureWritable(output);
+        using var data = Datasets.Load(info.Dataset, dataDir);
+        var test = Trainer.Evaluate(model, data.Test);
+        var confusion = ConvLens.Explain.Errors.ConfusionMatrix(test, data.Test.Classes.Count);
+        string page = Path.Combine(output, "errors.html");
+        FigureHtml.WritePage(page, "ConvLens · where the network goes wrong",
+        [
+            new Section("Confusion matrix", $"Test accuracy {test.Accuracy:P2}. Each cell counts the test images of one class (row) predicted as another (column).", Charts.Confusion(confusion, data.Test.Classes)),
+            new Section("The most confident mistakes", "Hover for the image's index, its label and the prediction's confidence.", Charts.Misclassified(data.Test, test, 24)),
+        ]);
+        Console.WriteLine($"test accuracy {test.Accuracy:P2}, {test.Count - test.Correct} mistakes");
+        Console.WriteLine($"wrote {page}");
+        return 0;
+    }
+
+    static (ConvNet, Checkpoints.CheckpointInfo) Checkpoint(string? path) =>
+        Checkpoints.Checkpoint.Load(path ?? RepositoryData.ShippedCheckpoint());
+}
