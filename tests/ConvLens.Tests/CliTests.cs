@@ -27,6 +27,8 @@ public class CliTests
         Assert.Equal(a.RootElement.GetProperty("epochs").GetRawText(), b.RootElement.GetProperty("epochs").GetRawText(), new LossesOnly());
         Assert.InRange(a.RootElement.GetProperty("test").GetProperty("accuracy").GetDouble(), 0.3, 1.0);
         Assert.True(File.Exists(Path.Combine(output, "convnet.weights")));
+        foreach (var page in new[] { "filters.html", "feature-maps.html", "filters-over-time.html" })
+            Assert.True(File.Exists(Path.Combine(output, page)), page);
 
         var evaluate = Shared.RunCli("evaluate", "--checkpoint", Path.Combine(output, "convnet.json"), "--limit", "1000", "--json");
         Assert.True(evaluate.ExitCode == 0, evaluate.Stderr);

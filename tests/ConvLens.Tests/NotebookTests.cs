@@ -22,7 +22,7 @@ public sealed class WorkbookRuns
         ArticleRun = Run(checkpoint, "--quick", "--output", Article);
         VariantRun = Run(checkpoint, "--quick", "--no-build", "--output", Variant,
             "--edit", "var spec = ConvNetSpec.Article;=>var spec = ConvNetSpec.Article with { Convs = [new(16, 3), new(32, 3), new(64, 3)] };",
-            "02", "03", "04", "05");
+            "02", "03", "04", "05", "06");
     }
 
     static (int, string) Run(string checkpoint, params string[] args)
@@ -37,7 +37,7 @@ public sealed class WorkbookRuns
 public class NotebookTests(WorkbookRuns runs) : IClassFixture<WorkbookRuns>
 {
     public static readonly string[] Notebooks =
-        ["01-what-a-cnn-does", "02-define-and-train", "03-evaluate", "04-visualize-filters", "05-visualize-feature-maps"];
+        ["01-what-a-cnn-does", "02-define-and-train", "03-evaluate", "04-visualize-filters", "05-visualize-feature-maps", "06-why-the-network-decides"];
 
     static JsonArray Outputs(string folder, string notebook) =>
         new(JsonNode.Parse(File.ReadAllText(Path.Combine(folder, notebook + ".ipynb")))!["cells"]!.AsArray()
@@ -70,6 +70,9 @@ public class NotebookTests(WorkbookRuns runs) : IClassFixture<WorkbookRuns>
             ("01-what-a-cnn-does", "Four hand-made 3×3 filters"), ("02-define-and-train", "Training: epoch 1 of 1"),
             ("03-evaluate", "misclassified"), ("04-visualize-filters", "conv1: 16 filters of 5×5"),
             ("05-visualize-feature-maps", "conv1: 16 feature maps of 28×28"),
+            ("06-why-the-network-decides", "Where the network looks: training image 4, class 9"),
+            ("06-why-the-network-decides", "Confusion matrix"), ("06-why-the-network-decides", "conv1 filters, before training"),
+            ("06-why-the-network-decides", "The input each class prefers"),
         })
         {
             var charts = Charts(Outputs(runs.Article, notebook));
@@ -88,19 +91,25 @@ public class NotebookTests(WorkbookRuns runs) : IClassFixture<WorkbookRuns>
         var evaluation = string.Concat(Outputs(runs.Article, "03-evaluate").Select(Text));
         Assert.Contains("Using the model you trained in 02-define-and-train", evaluation);
         Assert.Matches(@"test accuracy \d+\.\d\d % \(\d+ of 3000 right\)", evaluation);
+        var why = string.Concat(Outputs(runs.Article, "06-why-the-network-decides").Select(Text));
+        var completeness = System.Text.RegularExpressions.Regex.Match(why, @"sum of the map (-?[\d.]+), score\(digit\) − score\(black\) (-?[\d.]+)");
+        Assert.True(completeness.Success, why);
+        double sum = double.Parse(completeness.Groups[1].Value), gap = double.Parse(completeness.Groups[2].Value);
+        Assert.True(Math.Abs(sum - gap) <= 0.01 * Math.Abs(gap), $"integrated gradients: {sum} vs {gap}");
     }
 
     [Fact]
     public void The_chart_outputs_render_offline_in_Chromium()
     {
-        foreach (var notebook in new[] { "01-what-a-cnn-does", "04-visualize-filters", "05-visualize-feature-maps" })
+        foreach (var notebook in new[] { "01-what-a-cnn-does", "04-visualize-filters", "05-visualize-feature-maps", "06-why-the-network-decides" })
         {
             string page = Path.Combine(Shared.TempFolder(), notebook + ".html");
             File.WriteAllText(page, "<!DOCTYPE html><html><head><meta charset=\"utf-8\"></head><body>" +
                 string.Join("\n", Charts(Outputs(runs.Article, notebook))) + "</body></html>");
             var shot = Browser.Screenshot(page, 1100, 1400);
             Assert.True(shot.DistinctColours() > 200, $"{notebook}: only {shot.DistinctColours()} colours");
-            Assert.True(shot.Count("#2166ac", 40) + shot.Count("#440154", 30) > 200, $"{notebook}: no heatmap colours on screen");
+            // Diverging blue, viridis's dark end, the confusion matrix's dark red: one of the palettes must be on screen.
+            Assert.True(shot.Count("#2166ac", 40) + shot.Count("#440154", 30) + shot.Count("#b2182b", 40) > 200, $"{notebook}: no heatmap colours on screen");
         }
     }
 

@@ -29,7 +29,36 @@ public class RenderTests
         Assert.True(shot.Count("#fde725", 40) > 20, "viridis's bright end is missing");
     }
 
+    [Fact]
+    public void The_explain_page_of_the_articles_digit_renders_offline_with_attribution_over_the_digit()
+    {
+        string output = Shared.TempFolder();
+        var run = Shared.RunCli("explain", "--split", "train", "--index", "4", "--timings", "--output", output);
+        Assert.True(run.ExitCode == 0, run.Stderr);
+        Assert.Contains("The model predicts 9", run.Stdout);
+        Assert.Matches(@"time  integrated gradients +\d+\.\d\d s", run.Stdout);
+        var shot = Browser.Screenshot(Path.Combine(output, "explain.html"), 1100, 1500);
+        Assert.True(shot.Count("#000000", 10) > 500, "the digit is missing");
+        Assert.True(shot.Count("#dc1414", 40) > 300, "no strong red attribution on screen");
+    }
+
+    [Fact]
+    public void The_errors_and_preferred_pages_are_written()
+    {
+        string output = Shared.TempFolder();
+        var errors = Shared.RunCli("errors", "--output", output);
+        Assert.True(errors.ExitCode == 0, errors.Stderr);
+        Assert.Contains("test accuracy 99.19 %, 81 mistakes", errors.Stdout);
+        var preferred = Shared.RunCli("preferred", "--steps", "10", "--output", output);
+        Assert.True(preferred.ExitCode == 0, preferred.Stderr);
+        string page = File.ReadAllText(Path.Combine(output, "preferred.html"));
+        Assert.Contains("conv2: preferred inputs", page);
+        Assert.Contains("Preferred input per class", page);
+    }
+
     [Theory]
+    [InlineData("explain --target 10", "classes 0 to 9")]
+    [InlineData("explain --layer conv7", "its layers: conv1")]
     [InlineData("feature-maps --layers conv9", "its layers: conv1, pool1, relu1")]
     [InlineData("feature-maps --index 60000", "has images 0 to 59999")]
     [InlineData("feature-maps --label 12", "has labels 0 to 9")]
