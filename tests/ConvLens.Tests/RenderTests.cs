@@ -55,19 +55,4 @@ public class RenderTests
         Assert.Contains("conv2: preferred inputs", page);
         Assert.Contains("Preferred input per class", page);
     }
-
-    [Theory]
-    [InlineData("explain --target 10", "classes 0 to 9")]
-    [InlineData("explain --layer conv7", "its layers: conv1")]
-    [InlineData("feature-maps --layers conv9", "its layers: conv1, pool1, relu1")]
-    [InlineData("feature-maps --index 60000", "has images 0 to 59999")]
-    [InlineData("feature-maps --label 12", "has labels 0 to 9")]
-    [InlineData("filters --layers fc1", "conv layers: conv1, conv2")]
-    public void Wrong_layers_and_indexes_are_one_line_errors_with_the_valid_choices(string args, string expected)
-    {
-        var run = Shared.RunCli(args.Split(' '));
-        Assert.Equal(1, run.ExitCode);
-        Assert.Contains(expected, run.Stderr);
-        Assert.DoesNotContain("   at ", run.Stderr);
-    }
 }
