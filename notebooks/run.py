@@ -11,7 +11,7 @@ their outputs, go to artifacts/notebooks/; the first cell error stops the run wi
 Parameters follow papermill's convention: a cell tagged "parameters" declares them, and a cell tagged
 "injected-parameters" that sets the given values is inserted after it.
 """
-import argparse, json, os, pathlib, subprocess, sys, time
+import argparse, atexit, json, os, pathlib, random, shutil, subprocess, sys, tempfile, time
 
 import nbformat
 from nbclient import NotebookClient
@@ -27,13 +27,19 @@ QUICK = {"epochs": "1", "limit": "3000", "maximizeSteps": "30"}
 def kernelspec():
     """A kernelspec of our own for the pinned local tool (dotnet tool restore), in a folder only this run uses.
     Its HTTP services (used by the VS Code extension) listen on this machine only."""
-    folder = ROOT / "artifacts" / "jupyter" / "kernels" / KERNEL
+    # The host's HTTP port is free-for-all from 2048 up, and two hosts starting at once (a test run beside an editor)
+    # can both take it; a random range per run keeps them apart.
+    start = random.randrange(20000, 60000, 100)
+    home = pathlib.Path(tempfile.mkdtemp(prefix="convlens-kernelspec-"))
+    atexit.register(shutil.rmtree, home, ignore_errors=True)
+    folder = home / "kernels" / KERNEL
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "kernel.json").write_text(json.dumps({
-        "argv": ["dotnet", "interactive", "jupyter", "--default-kernel", "csharp", "--http-local-only", "{connection_file}"],
+        "argv": ["dotnet", "interactive", "jupyter", "--default-kernel", "csharp", "--http-local-only",
+                 "--http-port-range", f"{start}-{start + 99}", "{connection_file}"],
         "display_name": ".NET (C#)", "language": "C#"}, indent=1))
     os.environ.setdefault("Logging__LogLevel__Default", "Warning")   # the host's web-server start-up lines
-    os.environ["JUPYTER_PATH"] = str(ROOT / "artifacts" / "jupyter") + os.pathsep + os.environ.get("JUPYTER_PATH", "")
+    os.environ["JUPYTER_PATH"] = str(folder.parent.parent) + os.pathsep + os.environ.get("JUPYTER_PATH", "")
 
 
 def inject(nb, parameters):
