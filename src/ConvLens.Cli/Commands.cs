@@ -29,7 +29,7 @@ public static class Commands
         model.to(Trainer.DefaultDevice);
         log.WriteLine($"data   {a.Dataset} from {data.Folder}: {data.Train.Count} training images (split {1 - options.ValidationFraction:P0} / {options.ValidationFraction:P0} by seed {a.Seed}), {data.Test.Count} test images");
         log.WriteLine($"model  {model.Spec}, {model.parameters().Sum(p => p.numel()):N0} parameters");
-        log.WriteLine($"train  {options.Epochs} epochs, batch {options.BatchSize}, Adam lr {options.LearningRate}, on {Trainer.DefaultDevice.type} ({TorchSharp.torch.get_num_threads()} threads)");
+        log.WriteLine($"train  {options.Epochs} epoch{(options.Epochs == 1 ? "" : "s")}, batch {options.BatchSize}, Adam lr {options.LearningRate}, on {Trainer.DefaultDevice.type} ({TorchSharp.torch.get_num_threads()} threads)");
 
         using var bar = new ProgressBar();
         var progress = new Progress(bar, log);
