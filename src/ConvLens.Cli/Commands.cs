@@ -24,8 +24,7 @@ public static class Commands
         EnsureWritable(a.Output);
 
         using var data = Datasets.Load(a.Dataset, a.DataDir, a.Limit);
-        TorchSharp.torch.random.manual_seed(a.Seed);
-        using var model = new ConvNet(ConvNetSpec.Article);
+        using var model = new ConvNet(ConvNetSpec.Article, a.Seed);
         model.to(Trainer.DefaultDevice);
         log.WriteLine($"data   {a.Dataset} from {data.Folder}: {data.Train.Count} training images (split {1 - options.ValidationFraction:P0} / {options.ValidationFraction:P0} by seed {a.Seed}), {data.Test.Count} test images");
         log.WriteLine($"model  {model.Spec}, {model.parameters().Sum(p => p.numel()):N0} parameters");
@@ -100,12 +99,8 @@ public static class Commands
 
         log.WriteLine($"checkpoint  {Checkpoint.InfoPath(checkpointPath)}: {info.Architecture}, trained on {info.Dataset} for {info.History.Count} epochs");
         log.WriteLine($"test        {dataset}, {test.Count} images: loss {test.Loss:F4}, accuracy {test.Accuracy:P2} ({test.Correct}/{test.Count})");
-        var perClass = data.Test.Classes.Select((c, k) =>
-        {
-            int n = test.Labels.Count(l => l == k);
-            int right = test.Labels.Zip(test.Predictions).Count(p => p.First == k && p.Second == k);
-            return new { label = k, name = c, count = n, accuracy = n == 0 ? double.NaN : (double)right / n };
-        }).ToList();
+        var accuracies = test.PerClassAccuracy();
+        var perClass = data.Test.Classes.Select((c, k) => new { label = k, name = c, count = test.Labels.Count(l => l == k), accuracy = accuracies[k] }).ToList();
         log.WriteLine("per class   " + string.Join("  ", perClass.Select(p => $"{p.name}: {p.accuracy:P1}")));
         log.WriteLine($"total       {FormatDuration(clock.Elapsed)}");
 

@@ -128,11 +128,10 @@ public static class ExplainCommands
         Commands.EnsureWritable(output);
         using var data = Datasets.Load(info.Dataset, dataDir);
         var test = Trainer.Evaluate(model, data.Test);
-        var confusion = ConvLens.Explain.Errors.ConfusionMatrix(test, data.Test.Classes.Count);
         string page = Path.Combine(output, "errors.html");
         FigureHtml.WritePage(page, "ConvLens · where the network goes wrong",
         [
-            new Section("Confusion matrix", $"Test accuracy {test.Accuracy:P2}. Each cell counts the test images of one class (row) predicted as another (column).", Charts.Confusion(confusion, data.Test.Classes)),
+            new Section("Confusion matrix", $"Test accuracy {test.Accuracy:P2}. Each cell counts the test images of one class (row) predicted as another (column).", Charts.Confusion(test, data.Test.Classes)),
             new Section("The most confident mistakes", "Hover for the image's index, its label and the prediction's confidence.", Charts.Misclassified(data.Test, test, 24)),
         ]);
         Console.WriteLine($"test accuracy {test.Accuracy:P2}, {test.Count - test.Correct} mistakes");

@@ -109,8 +109,32 @@ var errors = new Command("errors", "Write a page of the model's mistakes on the 
 };
 errors.SetAction(parse => Run(() => ExplainCommands.Errors(parse.GetValue(checkpoint), parse.GetValue(dataDir), parse.GetValue(lookOutput)!)));
 
+var only = new Argument<string[]>("notebooks") { Description = "Run only the notebooks whose names start with these (e.g. 02 05). Default: all, in order.", Arity = ArgumentArity.ZeroOrMore };
+var quick = new Option<bool>("--quick") { Description = "A short run: " + string.Join(", ", ConvLens.Cli.Notebooks.NotebookRunner.Quick.Select(p => $"{p.Key}={p.Value}")) + "." };
+var parameter = new Option<string[]>("--parameter", "-p") { Description = "NAME=VALUE: set a parameter of the notebooks' parameters cells (papermill style), e.g. -p epochs=3.", AllowMultipleArgumentsPerToken = false };
+var edit = new Option<string[]>("--edit") { Description = "OLD=>NEW: replace OLD by NEW in the code cells before running, as a reader editing a cell would (e.g. the architecture cell)." };
+var exercises = new Option<bool>("--exercises") { Description = "After each notebook, run every 'Try this' exercise as written, each in a new cell." };
+var cellTimings = new Option<bool>("--timings") { Description = "Print the seconds from the host's start to each cell's end." };
+var cellTimeout = new Option<int>("--cell-timeout") { Description = "Minutes a cell may run.", DefaultValueFactory = _ => 30 };
+var workbookOutput = new Option<string>("--output") { Description = "Folder for the executed copies.", DefaultValueFactory = _ => Path.Combine("artifacts", "notebooks") };
+Require(cellTimeout, v => v >= 1, "--cell-timeout must be at least 1");
+parameter.Validators.Add(r => { foreach (var p in r.GetValueOrDefault<string[]>() ?? []) if (!p.Contains('=')) r.AddError($"--parameter takes NAME=VALUE, not '{p}'."); });
+edit.Validators.Add(r => { foreach (var e in r.GetValueOrDefault<string[]>() ?? []) if (!e.Contains("=>")) r.AddError($"--edit takes OLD=>NEW, not '{e}'."); });
+var workbook = new Command("workbook", "Run the workbook's notebooks top to bottom in the pinned .NET Interactive host (the one VS Code and Jupyter use) and write the executed copies, outputs included. Stops at the first failing cell.")
+{
+    only, quick, parameter, edit, exercises, cellTimings, cellTimeout, workbookOutput,
+};
+workbook.SetAction(parse => Run(() =>
+{
+    var parameters = new Dictionary<string, string>(parse.GetValue(quick) ? ConvLens.Cli.Notebooks.NotebookRunner.Quick : new Dictionary<string, string>());
+    foreach (var p in parse.GetValue(parameter) ?? []) parameters[p[..p.IndexOf('=')]] = p[(p.IndexOf('=') + 1)..];
+    var edits = (parse.GetValue(edit) ?? []).Select(e => (e[..e.IndexOf("=>")], e[(e.IndexOf("=>") + 2)..])).ToList();
+    return ConvLens.Cli.Notebooks.NotebookRunner.Run(new ConvLens.Cli.Notebooks.WorkbookRun(parse.GetValue(only) ?? [], parameters, edits,
+        Path.GetFullPath(parse.GetValue(workbookOutput)!), parse.GetValue(exercises), parse.GetValue(cellTimings), TimeSpan.FromMinutes(parse.GetValue(cellTimeout))), Console.Out);
+}));
+
 // A plain Command named convlens as the root, so help reads "convlens train", not the assembly name.
-var root = new Command("convlens", "ConvLens: train a small CNN on MNIST and look inside it.") { new HelpOption(), new VersionOption(), train, evaluate, layersCommand, filters, featureMaps, explain, preferred, errors };
+var root = new Command("convlens", "ConvLens: train a small CNN on MNIST and look inside it.") { new HelpOption(), new VersionOption(), train, evaluate, layersCommand, filters, featureMaps, explain, preferred, errors, workbook };
 var parsed = root.Parse(args);
 if (parsed.Errors.Count > 0)
 {

@@ -1,11 +1,40 @@
 using ConvLens.Checkpoints;
 using ConvLens.Model;
+using ConvLens.Training;
 
 namespace ConvLens;
 
 /// <summary>What the notebooks share: where the training notebook saves its model, and which model the later ones load.</summary>
 public static class Workbook
 {
+    /// <summary>
+    /// What a notebook's setup cell shows, as HTML (<c>HTML(Workbook.Start())</c>): plotly.js, once, for every chart the
+    /// notebook draws later, offline; and, when a source file of the library is newer than the build the notebook
+    /// loaded, one line saying so and how to fix it, instead of old behaviour that would puzzle the reader.
+    /// </summary>
+    public static string Start()
+    {
+        var warning = StaleBuild() is { } stale ? $"<p style=\"color:#b2182b;font-weight:bold\">{System.Net.WebUtility.HtmlEncode(stale)}</p>" : "";
+        if (StaleBuild() is { } line) Console.Error.WriteLine(line);
+        return Plots.FigureHtml.PlotlyScript() + warning + "<span style=\"color:#666\">ConvLens loaded; charts work offline.</span>";
+    }
+
+    /// <summary>A sentence if the ConvLens.dll in use is older than a source file of the library beside it, else null.</summary>
+    public static string? StaleBuild()
+    {
+        string dll = typeof(Workbook).Assembly.Location;
+        string sources = Path.Combine(Path.GetDirectoryName(RepositoryData.Folder())!, "src", "ConvLens");
+        if (dll.Length == 0 || !File.Exists(dll) || !Directory.Exists(sources)) return null;
+        var built = File.GetLastWriteTimeUtc(dll);
+        var newest = Directory.EnumerateFiles(sources, "*.*", SearchOption.AllDirectories)
+            .Where(f => (f.EndsWith(".cs") || f.EndsWith(".csproj")) && !f.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}") && !f.Contains($"{Path.DirectorySeparatorChar}bin{Path.DirectorySeparatorChar}"))
+            .Select(f => (File: f, Time: File.GetLastWriteTimeUtc(f))).MaxBy(f => f.Time);
+        return newest.File is not null && newest.Time > built
+            ? $"This notebook loaded a ConvLens build older than its sources ({Path.GetFileName(newest.File)} changed after the build). " +
+              "Run 'dotnet build src/ConvLens -c Release' in the repository, then restart the kernel and run the notebook again."
+            : null;
+    }
+
     /// <summary>
     /// artifacts/notebook/convnet(.json, .weights): written by 02-define-and-train. CONVLENS_NOTEBOOK_CHECKPOINT moves it
     /// (the tests do, so that running them never replaces a model the reader trained).
@@ -14,6 +43,17 @@ public static class Workbook
         Environment.GetEnvironmentVariable("CONVLENS_NOTEBOOK_CHECKPOINT") is { Length: > 0 } path
             ? path
             : Path.GetFullPath(Path.Combine(RepositoryData.Folder(), "..", "artifacts", "notebook", "convnet"));
+
+    /// <summary>
+    /// Saves what notebook 02 trained to <see cref="TrainedCheckpoint"/>, with how it was trained and tested, and
+    /// returns the full path; notebooks 03 to 06 then load it with <see cref="LoadModel"/>.
+    /// </summary>
+    public static string SaveTrained(ConvNet model, string dataset, int? limit, TrainingOptions options, IReadOnlyList<EpochResult> history, Evaluation test) =>
+        Path.GetFullPath(Checkpoint.Save(model, new CheckpointInfo
+        {
+            Architecture = model.Spec, Dataset = dataset, Limit = limit, Training = options, History = history,
+            Test = new TestResult(test.Loss, test.Accuracy, test.Count), Command = "notebooks/02-define-and-train.ipynb",
+        }, TrainedCheckpoint));
 
     /// <summary>
     /// The model trained in notebook 02 if there is one, else the shipped checkpoint, with a sentence saying which,

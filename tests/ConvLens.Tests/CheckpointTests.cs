@@ -5,6 +5,7 @@ using static TorchSharp.torch;
 
 namespace ConvLens.Tests;
 
+[Collection(TorchRandom.Name)]
 public class CheckpointTests
 {
     static CheckpointInfo Info(ConvNet model) => new()
@@ -19,9 +20,8 @@ public class CheckpointTests
     public void A_saved_checkpoint_loads_into_a_model_that_computes_the_same_outputs()
     {
         using var scope = NewDisposeScope();
-        random.manual_seed(5);
         var spec = ConvNetSpec.Article with { Convs = [new(8, 3), new(8, 3), new(16, 3)] };
-        using var model = new ConvNet(spec);
+        using var model = new ConvNet(spec, seed: 5);
         model.eval();
         string path = Path.Combine(Shared.TempFolder(), "net");
         Checkpoint.Save(model, Info(model), path);
@@ -73,15 +73,13 @@ public class CheckpointTests
     {
         string folder = Shared.TempFolder();
         string path = Path.Combine(folder, "net");
-        random.manual_seed(1);
-        using var first = new ConvNet();
+        using var first = new ConvNet(ConvNetSpec.Article, seed: 1);
         Checkpoint.Save(first, Info(first), path);
         var before = (File.ReadAllBytes(path + ".weights"), File.ReadAllText(path + ".json"));
 
         // A folder where the temporary file would go makes the write fail after the old files exist.
         Directory.CreateDirectory(path + $".weights.{Environment.ProcessId}.tmp");
-        random.manual_seed(2);
-        using var second = new ConvNet();
+        using var second = new ConvNet(ConvNetSpec.Article, seed: 2);
         Assert.Throws<ConvLensException>(() => Checkpoint.Save(second, Info(second), path));
 
         Assert.Equal(before.Item2, File.ReadAllText(path + ".json"));

@@ -7,17 +7,20 @@ using F = TorchSharp.torch.nn.functional;
 namespace ConvLens.Tests;
 
 /// <summary>The maths of the attribution methods, checked on tiny nets where the answer is known, and on the shipped model.</summary>
+[Collection(TorchRandom.Name)]
 public class ExplainTests
 {
     /// <summary>conv1 (1→2, 3×3, padding 1) → ReLU → flatten → fc (72 → 3), in float64 for exact comparisons.</summary>
     static Module<Tensor, Tensor> Tiny(bool relu = true)
     {
-        random.manual_seed(11);
-        var layers = new List<(string, Module<Tensor, Tensor>)> { ("conv1", Conv2d(1, 2, 3, padding: 1)) };
-        if (relu) layers.Add(("relu1", ReLU()));
-        layers.Add(("flatten", Flatten()));
-        layers.Add(("fc", Linear(72, 3)));
-        var net = Sequential(layers);
+        var net = ConvLens.Model.Seeding.Run(11, () =>
+        {
+            var layers = new List<(string, Module<Tensor, Tensor>)> { ("conv1", Conv2d(1, 2, 3, padding: 1)) };
+            if (relu) layers.Add(("relu1", ReLU()));
+            layers.Add(("flatten", Flatten()));
+            layers.Add(("fc", Linear(72, 3)));
+            return Sequential(layers);
+        });
         net.to(ScalarType.Float64);
         return net;
     }

@@ -8,6 +8,7 @@ using F = TorchSharp.torch.nn.functional;
 
 namespace ConvLens.Tests;
 
+[Collection(TorchRandom.Name)]
 public class InspectionTests
 {
     [Fact]

@@ -5,6 +5,7 @@ using F = TorchSharp.torch.nn.functional;
 
 namespace ConvLens.Tests;
 
+[Collection(TorchRandom.Name)]
 public class ModelTests
 {
     [Fact]
@@ -27,8 +28,7 @@ public class ModelTests
     public void Forward_equals_the_article_written_out_with_functional_ops()
     {
         using var scope = NewDisposeScope();
-        random.manual_seed(1);
-        using var model = new ConvNet();
+        using var model = new ConvNet(ConvNetSpec.Article, seed: 1);
         model.eval();
         var x = rand(4, 1, 28, 28);
         var p = model.named_parameters().ToDictionary(n => n.name, n => n.parameter);

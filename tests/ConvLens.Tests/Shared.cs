@@ -70,3 +70,13 @@ public static class Shared
 
     public static string RepositoryRoot => Path.GetDirectoryName(RepositoryData.Folder())!;
 }
+
+/// <summary>
+/// The test classes that draw from torch's process-wide generator (building models, training, random inputs): they run
+/// one at a time, never beside one another, so one class's draws cannot shift another's seeded results.
+/// </summary>
+[CollectionDefinition(Name)]
+public sealed class TorchRandom
+{
+    public const string Name = "torch's global random generator";
+}

@@ -5,14 +5,14 @@ using static TorchSharp.torch;
 
 namespace ConvLens.Tests;
 
+[Collection(TorchRandom.Name)]
 public class TrainingTests
 {
     static (IReadOnlyList<EpochResult> History, Evaluation Test) TrainSmall(int seed, int images = 2000, int epochs = 1)
     {
         using var pool = Shared.Mnist.Train.Take(images);
         using var test = Shared.Mnist.Test.Take(1000);
-        random.manual_seed(seed);
-        using var model = new ConvNet();
+        using var model = new ConvNet(ConvNetSpec.Article, seed);
         var history = Trainer.Train(model, pool, new TrainingOptions { Epochs = epochs, Seed = seed });
         return (history, Trainer.Evaluate(model, test));
     }
@@ -22,7 +22,6 @@ public class TrainingTests
     {
         var reports = new List<TrainingProgress>();
         using var pool = Shared.Mnist.Train.Take(3000);
-        random.manual_seed(0);
         using var model = new ConvNet();
         var history = Trainer.Train(model, pool, new TrainingOptions { Epochs = 2 }, new CallbackProgress<TrainingProgress>(reports.Add));
 
@@ -50,8 +49,7 @@ public class TrainingTests
     {
         using var scope = NewDisposeScope();
         using var test = Shared.Mnist.Test.Take(300);
-        random.manual_seed(3);
-        using var model = new ConvNet();
+        using var model = new ConvNet(ConvNetSpec.Article, seed: 3);
         var result = Trainer.Evaluate(model, test, batchSize: 64);
 
         model.eval();

@@ -29,15 +29,19 @@ public sealed class FilterHistory : IProgress<TrainingProgress>, IDisposable
         this.everyBatches = everyBatches;
         this.inner = inner;
         Layer = layer;
-        snapshots.Add(new FilterSnapshot("before training", 0, 0, Inspect.Filters(model, layer)));
+        snapshots.Add(new FilterSnapshot("before training", 0, 0, Photograph()));
     }
+
+    // The trainer reports batches from inside its per-batch dispose scope, which disposes every tensor made there when
+    // the batch ends; a snapshot must outlive it, so it leaves every scope and this object disposes it.
+    Tensor Photograph() => Inspect.Filters(model, Layer).DetachFromDisposeScope();
 
     public void Report(TrainingProgress p)
     {
         if (p.Completed is not null)
-            snapshots.Add(new FilterSnapshot($"after epoch {p.Epoch}", p.Epoch, p.Batch, Inspect.Filters(model, Layer)));
+            snapshots.Add(new FilterSnapshot($"after epoch {p.Epoch}", p.Epoch, p.Batch, Photograph()));
         else if (everyBatches is { } n && p.Batch % n == 0 && p.Batch < p.Batches)
-            snapshots.Add(new FilterSnapshot($"epoch {p.Epoch}, batch {p.Batch}", p.Epoch, p.Batch, Inspect.Filters(model, Layer)));
+            snapshots.Add(new FilterSnapshot($"epoch {p.Epoch}, batch {p.Batch}", p.Epoch, p.Batch, Photograph()));
         inner?.Report(p);
     }
 

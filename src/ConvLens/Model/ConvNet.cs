@@ -19,12 +19,19 @@ public sealed class ConvNet : Module<Tensor, Tensor>
 
     public ConvNetSpec Spec { get; }
 
+    /// <summary>The article's network, with the initial weights of seed 0.</summary>
     public ConvNet() : this(ConvNetSpec.Article) { }
 
-    public ConvNet(ConvNetSpec spec) : base(nameof(ConvNet))
+    /// <summary>The network <paramref name="spec"/> describes; its initial weights depend only on <paramref name="seed"/>.</summary>
+    public ConvNet(ConvNetSpec spec, int seed = 0) : base(nameof(ConvNet))
     {
         TorchNative.EnsureLoaded();
         Spec = spec.Validate();
+        Seeding.Run(seed, () => AddLayers(spec));
+    }
+
+    int AddLayers(ConvNetSpec spec)
+    {
         int channels = spec.InputChannels;
         for (int i = 0; i < spec.Convs.Count; i++)
         {
@@ -40,6 +47,7 @@ public sealed class ConvNet : Module<Tensor, Tensor>
         Add("relu_fc1", ReLU());
         Add("dropout_fc1", Dropout(spec.HiddenDropout));
         Add("fc2", Linear(spec.Hidden, spec.Classes));
+        return layers.Count;
     }
 
     void Add(string name, Module<Tensor, Tensor> layer)

@@ -157,8 +157,10 @@ public static class Charts
     }
 
     /// <summary>The confusion matrix: how often each true class (rows) was predicted as each class (columns). Only the mistakes are coloured.</summary>
-    public static Figure Confusion(int[,] counts, IReadOnlyList<string> classes)
+    /// <summary>The confusion matrix of <paramref name="evaluation"/>, the diagonal left blank, each row labelled with its class's accuracy.</summary>
+    public static Figure Confusion(Training.Evaluation evaluation, IReadOnlyList<string> classes)
     {
+        var counts = evaluation.ConfusionMatrix();
         int k = counts.GetLength(0);
         var z = new double?[k][];
         int mistakes = 0, total = 0;
@@ -172,7 +174,7 @@ public static class Charts
                 z[t][p] = t == p ? null : counts[t, p];
             }
         }
-        var accuracy = Explain.Errors.PerClassAccuracy(counts);
+        var accuracy = evaluation.PerClassAccuracy();
         var figure = new Figure();
         figure.Data.Add(new Heatmap
         {
@@ -196,7 +198,7 @@ public static class Charts
     /// <summary>The misclassified images of <paramref name="set"/>, most confident mistakes first, titled true → predicted (confidence).</summary>
     public static Figure Misclassified(ImageSet set, Training.Evaluation evaluation, int count = 16)
     {
-        var wrong = Explain.Errors.Misclassified(evaluation).Take(count).ToList();
+        var wrong = evaluation.Misclassified().Take(count).ToList();
         if (wrong.Count == 0) throw new ConvLensException($"No image of the {set.Split} split is misclassified.");
         var panels = wrong.Select(i =>
         {

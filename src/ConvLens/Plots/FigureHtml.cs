@@ -8,7 +8,7 @@ public sealed record Section(string Heading, string? Description, Figure Figure)
 
 /// <summary>
 /// Turns figures into HTML that renders with no internet access: plotly.js (its cartesian bundle, embedded in this
-/// library) is written once per standalone page, and once per process for notebook output.
+/// library) is written once per standalone page, and once per notebook, in its setup cell's output.
 /// </summary>
 public static class FigureHtml
 {
@@ -19,7 +19,6 @@ public static class FigureHtml
         using var reader = new StreamReader(stream);
         return reader.ReadToEnd();
     });
-    static int notebookPlotlyWritten;
 
     /// <summary>The embedded plotly.js source.</summary>
     public static string PlotlyJs => plotly.Value;
@@ -51,14 +50,14 @@ public static class FigureHtml
         AtomicFile.WriteAllText(path, Page(title, sections));
 
     /// <summary>
-    /// HTML for a notebook output cell: the figure's div and script, preceded by plotly.js the first time in this
-    /// process (one kernel = one process), so a notebook carries the library once, not once per chart.
+    /// HTML for a notebook output: the figure's div and script, without plotly.js. The notebook's setup cell shows
+    /// <see cref="PlotlyScript"/> once (<see cref="Workbook.Start"/>), so a saved notebook carries the library once, in
+    /// an output that rerunning a chart cell never replaces.
     /// </summary>
-    public static string Notebook(Figure figure)
-    {
-        bool first = Interlocked.Exchange(ref notebookPlotlyWritten, 1) == 0;
-        return (first ? $"<script>{PlotlyJs}</script>\n" : "") + Div(figure);
-    }
+    public static string Notebook(Figure figure) => Div(figure);
+
+    /// <summary>plotly.js in a script element: for the output of a notebook's setup cell, which every later chart uses.</summary>
+    public static string PlotlyScript() => $"<script>{PlotlyJs}</script>";
 
     /// <summary>A div and the script that draws <paramref name="figure"/> into it (plotly.js must be on the page).</summary>
     public static string Div(Figure figure)

@@ -38,11 +38,35 @@ public sealed record TrainingProgress(int Epoch, int Epochs, int Batch, int Batc
         : $"epoch {Epoch,2}/{Epochs}  batch {Batch}/{Batches}  loss {RunningLoss:F4}";
 }
 
-/// <summary>Loss and accuracy of a model on a set, with every prediction and its softmax confidence.</summary>
-public sealed record Evaluation(double Loss, double Accuracy, int[] Predictions, float[] Confidences, int[] Labels)
+/// <summary>Loss and accuracy of a model on a set of images of <paramref name="Classes"/> classes, with every prediction and its softmax confidence.</summary>
+public sealed record Evaluation(double Loss, double Accuracy, int[] Predictions, float[] Confidences, int[] Labels, int Classes)
 {
     public int Count => Labels.Length;
     public int Correct => Predictions.Zip(Labels).Count(p => p.First == p.Second);
+
+    /// <summary>counts[true, predicted] over every image.</summary>
+    public int[,] ConfusionMatrix()
+    {
+        var counts = new int[Classes, Classes];
+        for (int i = 0; i < Count; i++)
+            counts[Labels[i], Predictions[i]]++;
+        return counts;
+    }
+
+    /// <summary>Accuracy of each class: right answers over its images (NaN for a class with no images).</summary>
+    public double[] PerClassAccuracy()
+    {
+        var counts = ConfusionMatrix();
+        return Enumerable.Range(0, Classes).Select(k =>
+        {
+            int total = Enumerable.Range(0, Classes).Sum(p => counts[k, p]);
+            return total == 0 ? double.NaN : (double)counts[k, k] / total;
+        }).ToArray();
+    }
+
+    /// <summary>Indices of the misclassified images, most confident mistakes first.</summary>
+    public IReadOnlyList<int> Misclassified() =>
+        Enumerable.Range(0, Count).Where(i => Predictions[i] != Labels[i]).OrderByDescending(i => Confidences[i]).ToList();
 }
 
 public static class Trainer
@@ -61,23 +85,16 @@ public static class Trainer
     /// reporting each batch and epoch to <paramref name="progress"/>. Returns the epochs' results.
     /// </summary>
     public static IReadOnlyList<EpochResult> Train(ConvNet model, ImageSet pool, TrainingOptions options,
-        IProgress<TrainingProgress>? progress = null, CancellationToken cancel = default)
+        IProgress<TrainingProgress>? progress = null, CancellationToken cancel = default) =>
+        // Dropout draws from torch's global generator: seeded here, once, and held for the whole run.
+        Seeding.Run(options.Seed, () => TrainSeeded(model, pool, options.Validate(), progress, cancel));
+
+    static List<EpochResult> TrainSeeded(ConvNet model, ImageSet pool, TrainingOptions options, IProgress<TrainingProgress>? progress, CancellationToken cancel)
     {
-        options.Validate();
-        int valCount = (int)Math.Round(pool.Count * options.ValidationFraction);
-        if (valCount < 1 || pool.Count - valCount < 1)
-            throw new ConvLensException($"{pool.Count} images are too few to split into training and validation.");
-
-        // One generator drives the split and the shuffles; torch's global seed drives dropout.
-        var generator = new Generator((ulong)options.Seed);
-        torch.random.manual_seed(options.Seed);
-        using var permutation = randperm(pool.Count, generator: generator);
-        using var trainIndices = permutation[..(pool.Count - valCount)].clone();
-        using var valIndices = permutation[(pool.Count - valCount)..].clone();
-
+        using var schedule = new TrainingSchedule(pool.Count, options);
         using var optimizer = optim.Adam(model.parameters(), options.LearningRate);
         using var lossFunction = CrossEntropyLoss();
-        int batches = (int)((trainIndices.shape[0] + options.BatchSize - 1) / options.BatchSize);
+        int batches = schedule.Batches;
         var device = DeviceOf(model);
         var results = new List<EpochResult>();
 
@@ -87,14 +104,13 @@ public static class Trainer
             model.train();
             double lossSum = 0;
             long correct = 0, seen = 0;
-            using var order = randperm(trainIndices.shape[0], generator: generator);
+            using var order = schedule.NextEpochOrder();
             for (int b = 0; b < batches; b++)
             {
                 cancel.ThrowIfCancellationRequested();
                 // Every tensor made for this batch is freed at the end of it: memory stays flat across epochs.
                 using var scope = NewDisposeScope();
-                var indices = trainIndices.index_select(0, order[(b * options.BatchSize)..Math.Min((b + 1) * options.BatchSize, (int)order.shape[0])]);
-                var (x, y) = ToDevice(pool.Batch(indices), device);
+                var (x, y) = ToDevice(pool.Batch(schedule.Batch(order, b)), device);
                 optimizer.zero_grad();
                 var logits = model.call(x);
                 var loss = lossFunction.call(logits, y);
@@ -102,19 +118,29 @@ public static class Trainer
                 optimizer.step();
 
                 long n = y.shape[0];
-                lossSum += loss.item<float>() * n;
+                float batchLoss = loss.item<float>();
+                if (!float.IsFinite(batchLoss) || batchLoss > DivergedLoss(logits.shape[1]))
+                    throw new ConvLensException($"Training diverged at epoch {epoch}, batch {b + 1}: the loss reached {batchLoss:G3}. " +
+                        $"Try a smaller learning rate than {options.LearningRate} (the article's is 0.002); nothing was saved.");
+                lossSum += batchLoss * n;
                 correct += logits.argmax(1).eq(y).sum().item<long>();
                 seen += n;
                 progress?.Report(new TrainingProgress(epoch, options.Epochs, b + 1, batches, lossSum / seen));
             }
 
-            var validation = Evaluate(model, pool, valIndices, cancel: cancel);
+            var validation = Evaluate(model, pool, schedule.ValidationIndices, cancel: cancel);
             var result = new EpochResult(epoch, lossSum / seen, (double)correct / seen, validation.Loss, validation.Accuracy, clock.Elapsed.TotalSeconds);
             results.Add(result);
             progress?.Report(new TrainingProgress(epoch, options.Epochs, batches, batches, result.TrainLoss, result));
         }
         return results;
     }
+
+    /// <summary>
+    /// A batch loss above this means training has blown up: a network that guesses uniformly scores ln(classes)
+    /// (2.3 for ten), and no network that is learning gets a hundred times worse than guessing.
+    /// </summary>
+    static double DivergedLoss(long classes) => 100 * Math.Log(classes);
 
     /// <summary>Evaluates <paramref name="model"/> on the whole of <paramref name="set"/> (the article's test step).</summary>
     public static Evaluation Evaluate(ConvNet model, ImageSet set, int batchSize = 1000, CancellationToken cancel = default)
@@ -151,6 +177,55 @@ public static class Trainer
         }
         model.train(wasTraining);
         int correct = predictions.Zip(labels).Count(p => p.First == p.Second);
-        return new Evaluation(lossSum / count, (double)correct / count, predictions, confidences, labels);
+        return new Evaluation(lossSum / count, (double)correct / count, predictions, confidences, labels, set.Classes.Count);
+    }
+}
+
+/// <summary>
+/// How the trainer splits a pool of images and orders each epoch: a random split into training and validation images,
+/// then a fresh random order of the training images each epoch, cut into batches. It has a generator of its own,
+/// seeded by <see cref="TrainingOptions.Seed"/>, so the same seed gives the same batches wherever it is asked.
+/// </summary>
+public sealed class TrainingSchedule : IDisposable
+{
+    readonly Generator generator;
+    readonly int batchSize;
+
+    /// <summary>Indices into the pool of the images learned from.</summary>
+    public Tensor TrainIndices { get; }
+    /// <summary>Indices into the pool of the images held out to validate on.</summary>
+    public Tensor ValidationIndices { get; }
+    /// <summary>Batches per epoch (the last may be smaller).</summary>
+    public int Batches { get; }
+
+    public TrainingSchedule(int poolCount, TrainingOptions options)
+    {
+        options.Validate();
+        int validation = (int)Math.Round(poolCount * options.ValidationFraction);
+        if (validation < 1 || poolCount - validation < 1)
+            throw new ConvLensException($"{poolCount} images are too few to split into training and validation.");
+        generator = new Generator((ulong)options.Seed);
+        batchSize = options.BatchSize;
+        using var permutation = randperm(poolCount, generator: generator);
+        TrainIndices = permutation[..(poolCount - validation)].clone().DetachFromDisposeScope();
+        ValidationIndices = permutation[(poolCount - validation)..].clone().DetachFromDisposeScope();
+        Batches = (int)((TrainIndices.shape[0] + batchSize - 1) / batchSize);
+    }
+
+    /// <summary>The next epoch's order: positions in <see cref="TrainIndices"/>, shuffled.</summary>
+    public Tensor NextEpochOrder() => randperm(TrainIndices.shape[0], generator: generator);
+
+    /// <summary>Pool indices of batch <paramref name="batch"/> (from 0) of an epoch in <paramref name="order"/>.</summary>
+    public Tensor Batch(Tensor order, int batch)
+    {
+        if (batch < 0 || batch >= Batches) throw new ConvLensException($"Batch {batch} is out of range: an epoch has batches 0 to {Batches - 1}.");
+        return TrainIndices.index_select(0, order[(batch * batchSize)..Math.Min((batch + 1) * batchSize, (int)order.shape[0])]);
+    }
+
+    public void Dispose()
+    {
+        TrainIndices.Dispose();
+        ValidationIndices.Dispose();
+        generator.Dispose();
     }
 }
