@@ -26,20 +26,14 @@ public static class ExplainCommands
         using var image = set.Image(index);
         int label = set.Label(index);
 
-        float[] probabilities;
-        using (no_grad())
-        {
-            model.eval();
-            using var scores = model.call(image);
-            using var soft = nn.functional.softmax(scores, 1);
-            probabilities = soft[0].data<float>().ToArray();
-        }
-        int predicted = Array.IndexOf(probabilities, probabilities.Max());
+        var prediction = Trainer.Predict(model, image);
+        float[] probabilities = prediction.Probabilities;
+        int predicted = prediction.Class;
         int target = s.Target ?? predicted;
         if (target < 0 || target >= probabilities.Length)
             throw new ConvLensException($"Class {target} is out of range: the model has classes 0 to {probabilities.Length - 1}.");
         // Grad-CAM's usual layer is the last conv block's output (after pooling and ReLU), where there is one.
-        var blocks = Charts.DefaultMapLayers(model).Where(n => n.StartsWith("relu")).ToList();
+        var blocks = Inspect.BlockOutputs(model);
         if (blocks.Count == 0) blocks = Inspect.ConvLayers(model).ToList();
         string layer = s.Layer ?? blocks[^1];
 
@@ -75,6 +69,9 @@ public static class ExplainCommands
                 "Grad-CAM and HiResCAM which regions of a conv block's feature maps carry the evidence (Grad-CAM averages each map's gradient, " +
                 "which on this net's dense head is mostly negative, so it can fade to nothing; HiResCAM keeps the gradient position by position); occlusion how much hiding each patch lowers the probability.",
                 Charts.Attributions(image, maps, about)),
+            new Section($"HiResCAM and Grad-CAM on {layer}, on one scale", "The same two maps on one colour scale (they are in the same units): " +
+                "where Grad-CAM looked strong above only because its own scale stretched a tiny map, here it all but vanishes.",
+                Charts.Attributions(image, maps.Where(m => m.Method.EndsWith($"CAM on {layer}")).ToList(), about, Scale.Shared)),
         ]);
         Console.WriteLine(verdict);
         Console.WriteLine($"wrote {page}");

@@ -72,7 +72,7 @@ public static class LookCommands
     public static void WriteFeatureMaps(ConvNet model, ImageSet set, int index, string[] layers, Palette palette, Scale scale, string output)
     {
         Commands.EnsureWritable(output);
-        var names = layers.Length > 0 ? layers : Charts.DefaultMapLayers(model).ToArray();
+        var names = layers.Length > 0 ? layers : Inspect.MapLayers(model).ToArray();
         string page = Path.Combine(output, "feature-maps.html");
         FigureHtml.WritePage(page, $"ConvLens · feature maps of {set.Split} image {index}", Charts.FeatureMapSections(model, set, index, names, palette, scale));
 

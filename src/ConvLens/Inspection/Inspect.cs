@@ -51,6 +51,21 @@ public static class Inspect
         Leaves(model).Where(l => l.Module is Conv2d).Select(l => l.Name).ToList();
 
     /// <summary>
+    /// The output of each conv block, what the next block receives: relu1, relu2, … (after pooling and ReLU) for a
+    /// <see cref="Model.ConvNet"/>; for another model, its conv layers.
+    /// </summary>
+    public static IReadOnlyList<string> BlockOutputs(nn.Module model)
+    {
+        var names = Leaves(model).Select(l => l.Name).ToHashSet();
+        var relus = ConvLayers(model).Select(c => "relu" + c["conv".Length..]).ToList();
+        return relus.All(names.Contains) ? relus : ConvLayers(model);
+    }
+
+    /// <summary>The layers whose maps are worth a look: each conv layer's output, then its block's output (conv1, relu1, conv2, relu2, …).</summary>
+    public static IReadOnlyList<string> MapLayers(nn.Module model) =>
+        ConvLayers(model).Zip(BlockOutputs(model)).SelectMany(p => p.First == p.Second ? [p.First] : new[] { p.First, p.Second }).ToList();
+
+    /// <summary>
     /// Runs <paramref name="input"/> (one image, [1, C, H, W] or [C, H, W]) through <paramref name="model"/> in eval mode
     /// and returns the output of each named layer for that image, [channels, height, width], on the CPU.
     /// The hooks are removed before this returns, also when it fails, so running a notebook cell twice is safe.

@@ -11,7 +11,7 @@ public static class Charts
     /// The filters of conv layer <paramref name="layer"/>, one panel each, on input channel <paramref name="channel"/>
     /// (the article shows channel 0 of conv2). Weights use a diverging palette around zero unless told otherwise.
     /// </summary>
-    public static Figure Filters(nn.Module model, string layer, int channel = 0, Palette palette = Palette.Diverging, Scale scale = Scale.Shared)
+    public static Figure Filters(nn.Module model, string layer, int channel = 0, Palette palette = Palette.Diverging, Scale scale = Scale.Shared, int? columns = null)
     {
         using var weights = Inspect.Filters(model, layer);
         int outs = (int)weights.shape[0], ins = (int)weights.shape[1];
@@ -21,11 +21,11 @@ public static class Charts
         var panels = Enumerable.Range(0, outs).Select(o =>
         {
             using var kernel = weights[o, channel];
-            return Panel.From($"{layer} · filter {o}", kernel, $"{layer} · filter {o}{of}");
+            return Panel.From($"#{o}", kernel, $"{layer} · filter {o}{of}");   // short titles: 32 of them share a row's width
         }).ToList();
         string title = $"{layer}: {outs} filters of {weights.shape[2]}×{weights.shape[3]}" + (ins == 1 ? "" : $", input channel {channel} of {ins}")
             + (scale == Scale.Shared ? ", one colour scale" : ", each on its own scale");
-        return Heatmaps.Grid(title, panels, Math.Min(8, outs), palette, scale, "weight");
+        return Heatmaps.Grid(title, panels, columns ?? Math.Min(8, outs), palette, scale, "weight");
     }
 
     /// <summary>Every kernel of <paramref name="layer"/> (filters × input channels) in one readable mosaic.</summary>
@@ -50,17 +50,39 @@ public static class Charts
     }
 
     /// <summary>The feature maps of one layer for one image, [channels, H, W], one panel per channel.</summary>
-    public static Figure FeatureMaps(string layer, Tensor maps, Palette palette = Palette.Viridis, Scale scale = Scale.Shared, string? about = null)
+    public static Figure FeatureMaps(string layer, Tensor maps, Palette palette = Palette.Viridis, Scale scale = Scale.Shared, string? about = null, int? columns = null)
     {
         if (maps.dim() != 3) throw new ArgumentException($"Feature maps are [channels, height, width], not [{string.Join(", ", maps.shape)}].");
         int channels = (int)maps.shape[0];
         var panels = Enumerable.Range(0, channels).Select(c =>
         {
             using var map = maps[c];
-            return Panel.From($"{layer} · channel {c}", map, $"{layer} · channel {c}");
+            return Panel.From($"#{c}", map, $"{layer} · channel {c}");   // short titles: 32 of them share a row's width
         }).ToList();
-        string title = $"{layer}: {channels} feature maps of {maps.shape[1]}×{maps.shape[2]}" + (about is null ? "" : $" for {about}");
-        return Heatmaps.Grid(title, panels, Math.Min(8, channels), palette, scale, "activation", panelPixels: maps.shape[1] >= 14 ? 100 : 80);
+        string title = $"{layer}: {channels} feature maps of {maps.shape[1]}×{maps.shape[2]}" + (about is null ? "" : $" for {about}")
+            + (scale == Scale.Shared ? ", one colour scale" : ", each on its own scale");
+        return Heatmaps.Grid(title, panels, columns ?? Math.Min(8, channels), palette, scale, "activation", panelPixels: maps.shape[1] >= 14 ? 100 : 80);
+    }
+
+    /// <summary>
+    /// Each filter of conv layer <paramref name="layer"/> (input channel 0) beside the feature map it produced,
+    /// <paramref name="maps"/> [channels, height, width]: what the filter looks for, and where in the image it found it.
+    /// </summary>
+    public static Figure FiltersBesideMaps(nn.Module model, string layer, Tensor maps, string? about = null, int pairsPerRow = 4)
+    {
+        using var weights = Inspect.Filters(model, layer);
+        if (maps.dim() != 3 || maps.shape[0] != weights.shape[0])
+            throw new ArgumentException($"{layer} has {weights.shape[0]} filters; give its maps, [{weights.shape[0]}, height, width], not [{string.Join(", ", maps.shape)}].");
+        string of = weights.shape[1] == 1 ? "" : ", input channel 0";
+        var pairs = Enumerable.Range(0, (int)weights.shape[0]).Select(k =>
+        {
+            using var kernel = weights[k, 0];
+            using var map = maps[k];
+            return (Panel.From($"filter {k}", kernel, $"{layer} · filter {k}{of}: what it looks for"),
+                    Panel.From($"map {k}", map, $"{layer} · feature map {k}: where it found it"));
+        }).ToList();
+        return Heatmaps.Pairs($"{layer}: each filter{of} beside its feature map" + (about is null ? "" : $" for {about}"),
+            pairs, pairsPerRow, (Palette.Diverging, "weight"), (Palette.Viridis, "activation"));
     }
 
     /// <summary>The sections of the filters page: every conv layer's filters (channel 0), and for layers with several input channels all kernels and their norms.</summary>
@@ -91,7 +113,7 @@ public static class Charts
     /// </summary>
     public static IReadOnlyList<Section> FeatureMapSections(nn.Module<Tensor, Tensor> model, ImageSet set, int index, IEnumerable<string>? layers = null, Palette palette = Palette.Viridis, Scale scale = Scale.Shared)
     {
-        var names = (layers ?? DefaultMapLayers(model)).ToArray();
+        var names = (layers ?? Inspect.MapLayers(model)).ToArray();
         using var image = set.Image(index);
         string label = set.Classes[set.Label(index)];
         string about = $"{set.Split} image {index} (a {label})";
@@ -144,7 +166,7 @@ public static class Charts
     /// Attribution maps laid over the image they explain, one panel per method: the image in greys, the map's magnitude
     /// in red (each panel scaled to its own largest value).
     /// </summary>
-    public static Figure Attributions(Tensor image, IReadOnlyList<(string Method, Tensor Map)> maps, string about)
+    public static Figure Attributions(Tensor image, IReadOnlyList<(string Method, Tensor Map)> maps, string about, Scale scale = Scale.PerPanel)
     {
         using var plane = image.reshape(-1, image.shape[^2], image.shape[^1])[0];
         var under = Panel.From("image", plane, "image").Values;
@@ -153,10 +175,9 @@ public static class Charts
             using var map = m.Map.reshape(-1, m.Map.shape[^2], m.Map.shape[^1]).sum([0L]);
             return Panel.From(m.Method, map, m.Method);
         }).ToList();
-        return Heatmaps.Overlays($"Where the network looks: {about}", under, panels, Math.Min(3, panels.Count), "attribution");
+        return Heatmaps.Overlays($"Where the network looks: {about}" + (scale == Scale.Shared ? ", one scale" : ""), under, panels, Math.Min(3, panels.Count), "attribution", scale: scale);
     }
 
-    /// <summary>The confusion matrix: how often each true class (rows) was predicted as each class (columns). Only the mistakes are coloured.</summary>
     /// <summary>The confusion matrix of <paramref name="evaluation"/>, the diagonal left blank, each row labelled with its class's accuracy.</summary>
     public static Figure Confusion(Training.Evaluation evaluation, IReadOnlyList<string> classes)
     {
@@ -254,14 +275,6 @@ public static class Charts
         ];
         figure.Layout.Height += 90;
         return figure;
-    }
-
-    /// <summary>conv1, relu1, conv2, relu2, … where those exist; else every conv layer.</summary>
-    public static IEnumerable<string> DefaultMapLayers(nn.Module model)
-    {
-        var convs = Inspect.ConvLayers(model);
-        var all = model.named_modules().Select(m => m.name).ToHashSet();
-        return convs.SelectMany(c => new[] { c, "relu" + c["conv".Length..] }.Where(all.Contains));
     }
 
     static string DescribeLayer(string name) =>

@@ -100,6 +100,46 @@ public static class Heatmaps
         return figure;
     }
 
+    /// <summary>
+    /// Pairs of panels side by side, <paramref name="pairsPerRow"/> pairs a row: every left panel on one shared colour
+    /// scale, every right panel on another, each with its colour bar. For a filter beside the map it makes.
+    /// </summary>
+    public static Figure Pairs(string title, IReadOnlyList<(Panel Left, Panel Right)> pairs, int pairsPerRow,
+        (Palette Palette, string Label) left, (Palette Palette, string Label) right, int panelPixels = 90)
+    {
+        if (pairs.Count == 0) throw new ArgumentException("Give at least one pair.", nameof(pairs));
+        var figure = new Figure();
+        var panels = pairs.SelectMany(p => new[] { p.Left, p.Right }).ToList();
+        var cells = Layout(figure, title, panels.Select(p => p.Title).ToList(), 2 * pairsPerRow, 1.1, panelPixels);
+        figure.Layout.Margin = figure.Layout.Margin! with { R = 170 };
+        ColorAxis Axis((Palette Palette, string Label) side, IEnumerable<Panel> of, double x)
+        {
+            var (colours, reverse) = Colours(side.Palette);
+            var (min, max) = Range(of.Select(p => p.Values));
+            double abs = Math.Max(Math.Abs(min), Math.Abs(max));
+            bool diverging = side.Palette == Palette.Diverging;
+            return new ColorAxis
+            {
+                Colorscale = colours, Reversescale = reverse, Cmin = diverging ? -abs : min, Cmax = diverging ? abs : max,
+                Colorbar = new ColorBar { Title = new Text(side.Label), X = x, Len = 0.9, Thickness = 12 },
+            };
+        }
+        figure.Layout.Coloraxis = Axis(left, pairs.Select(p => p.Left), 1.02);
+        figure.Layout.Axes["coloraxis2"] = Axis(right, pairs.Select(p => p.Right), 1.14);
+        for (int i = 0; i < panels.Count; i++)
+        {
+            bool isLeft = i % 2 == 0;
+            string label = isLeft ? left.Label : right.Label;
+            figure.Data.Add(new Heatmap
+            {
+                Z = Rows(panels[i].Values), Name = panels[i].Title,
+                Xaxis = "x" + cells[i].Suffix, Yaxis = "y" + cells[i].Suffix, Coloraxis = isLeft ? "coloraxis" : "coloraxis2",
+                Hovertemplate = $"{panels[i].Hover}<br>row %{{y}}, column %{{x}}<br>{label} %{{z:.4f}}<extra></extra>",
+            });
+        }
+        return figure;
+    }
+
     /// <summary>One panel of a grid: its axes' suffix ("", "2", …) and its place on the page, as fractions.</summary>
     public sealed record Cell(string Suffix, double X0, double X1, double Y0, double Y1);
 
@@ -137,18 +177,21 @@ public static class Heatmaps
 
     /// <summary>
     /// Panels that each lay a map over an image: the image in greys, the map's magnitude on top in red, transparent
-    /// where it is zero and opaque at the panel's largest value. For attribution maps over the digit they explain.
+    /// where it is zero and opaque at the panel's largest value (<see cref="Scale.PerPanel"/>) or at the largest of all
+    /// panels (<see cref="Scale.Shared"/>: for maps in the same units). For attribution maps over the digit they explain.
     /// </summary>
-    public static Figure Overlays(string title, double[,] image, IReadOnlyList<Panel> maps, int columns, string valueLabel, int panelPixels = 150)
+    public static Figure Overlays(string title, double[,] image, IReadOnlyList<Panel> maps, int columns, string valueLabel, int panelPixels = 150, Scale scale = Scale.PerPanel)
     {
         var figure = new Figure();
-        var cells = Layout(figure, title, maps.Select(m => m.Title).ToList(), columns, 1.1, panelPixels);
+        // Each title carries its map's peak, so a map that nearly vanished cannot pass for a strong one on its own scale.
+        var peaks = maps.Select(m => m.Values.Cast<double>().Select(Math.Abs).DefaultIfEmpty(0).Max()).ToList();
+        var cells = Layout(figure, title, maps.Select((m, i) => $"{m.Title} (peak {peaks[i]:G2})").ToList(), columns, 1.1, panelPixels);
         figure.Layout.Margin = figure.Layout.Margin! with { R = 30 };
         var under = Rows(image);
         for (int i = 0; i < maps.Count; i++)
         {
             var cell = cells[i];
-            double max = Math.Max(1e-12, maps[i].Values.Cast<double>().Max(Math.Abs));
+            double max = Math.Max(1e-12, scale == Scale.Shared ? peaks.Max() : peaks[i]);
             figure.Data.Add(new Heatmap
             {
                 Z = under, Xaxis = "x" + cell.Suffix, Yaxis = "y" + cell.Suffix, Colorscale = "Greys", Reversescale = true,

@@ -29,6 +29,12 @@ public sealed record TrainingOptions
 /// <summary>The article's four numbers for one epoch.</summary>
 public sealed record EpochResult(int Epoch, double TrainLoss, double TrainAccuracy, double ValidationLoss, double ValidationAccuracy, double Seconds);
 
+/// <summary>One image's scores (logits, one per class) and their softmax probabilities; <see cref="Class"/> is the answer.</summary>
+public sealed record Prediction(float[] Scores, float[] Probabilities)
+{
+    public int Class => Array.IndexOf(Probabilities, Probabilities.Max());
+}
+
 /// <summary>Where training is: a batch finished (<see cref="Completed"/> is null) or an epoch finished.</summary>
 public sealed record TrainingProgress(int Epoch, int Epochs, int Batch, int Batches, double RunningLoss, EpochResult? Completed = null)
 {
@@ -141,6 +147,21 @@ public static class Trainer
     /// (2.3 for ten), and no network that is learning gets a hundred times worse than guessing.
     /// </summary>
     static double DivergedLoss(long classes) => 100 * Math.Log(classes);
+
+    /// <summary>What <paramref name="model"/> says about one image ([1, C, H, W] or [C, H, W]), in eval mode, without gradients.</summary>
+    public static Prediction Predict(ConvNet model, Tensor image)
+    {
+        bool wasTraining = model.training;
+        model.eval();
+        try
+        {
+            using var scope = NewDisposeScope();
+            using var _ = no_grad();
+            var logits = model.call((image.dim() == 3 ? image.unsqueeze(0) : image).to(DeviceOf(model)))[0].cpu();
+            return new Prediction(logits.data<float>().ToArray(), functional.softmax(logits, 0).data<float>().ToArray());
+        }
+        finally { model.train(wasTraining); }
+    }
 
     /// <summary>Evaluates <paramref name="model"/> on the whole of <paramref name="set"/> (the article's test step).</summary>
     public static Evaluation Evaluate(ConvNet model, ImageSet set, int batchSize = 1000, CancellationToken cancel = default)
