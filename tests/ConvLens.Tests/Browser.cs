@@ -10,8 +10,7 @@ public static class Browser
     /// <summary>Loads <paramref name="page"/> and returns a screenshot of its first <paramref name="height"/> pixels.</summary>
     public static Png Screenshot(string page, int width = 1400, int height = 1800)
     {
-        if (!File.Exists(Chromium))
-            throw new InvalidOperationException("These tests need Debian's chromium (apt-get install chromium); .ci/run installs it.");
+        Needs.Chromium();
         string folder = Shared.TempFolder();
         string png = Path.Combine(folder, "shot.png");
         var start = new ProcessStartInfo(Chromium) { RedirectStandardError = true, RedirectStandardOutput = true };

@@ -107,4 +107,27 @@ public class CliTests
     {
         AssertOneLineError(Shared.RunCli(args.Split(' ')), expected);
     }
+
+    [Theory]
+    [InlineData("workbook 99", "No notebook in")]
+    [InlineData("workbook --edit nothing-like-this=>x", "--edit matched no code cell: nothing-like-this")]
+    [InlineData("workbook --edit no-arrow", "--edit takes OLD=>NEW")]
+    [InlineData("workbook -p nosuch=1", "No notebook's parameters cell declares nosuch")]
+    public void The_workbook_runner_refuses_what_it_cannot_do_before_starting_a_host(string args, string expected)
+    {
+        AssertOneLineError(Shared.RunCli(args.Split(' ')), expected);
+    }
+
+    [Fact]
+    public void A_diverging_run_stops_with_advice_exits_non_zero_and_keeps_the_previous_checkpoint()
+    {
+        string output = Shared.TempFolder();
+        var good = Shared.RunCli("train", "--epochs", "1", "--limit", "500", "--output", output);
+        Assert.True(good.ExitCode == 0, good.Stderr);
+        var before = File.ReadAllBytes(Path.Combine(output, "convnet.weights"));
+        var diverged = Shared.RunCli("train", "--epochs", "1", "--limit", "500", "--lr", "1000000", "--output", output);
+        AssertOneLineError(diverged, "Training diverged at epoch 1");
+        Assert.Contains("Try a smaller learning rate than 1000000", diverged.Stderr);
+        Assert.Equal(before, File.ReadAllBytes(Path.Combine(output, "convnet.weights")));
+    }
 }

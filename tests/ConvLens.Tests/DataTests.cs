@@ -38,9 +38,10 @@ public class DataTests
         Assert.Contains("0 to 9999", Assert.Throws<ConvLensException>(() => test.Image(10000)).Message);
     }
 
-    [Fact]
+    [SkippableFact]
     public void Reads_Fashion_MNIST_from_the_Debian_package()
     {
+        Needs.FashionMnist();
         using var fashion = Datasets.Load(Datasets.FashionMnist, limit: 100);
         Assert.Equal(100, fashion.Train.Count);
         Assert.Equal("Ankle boot", fashion.Train.Classes[fashion.Train.Label(0)]);  // Fashion-MNIST's first training image

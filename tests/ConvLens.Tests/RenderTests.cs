@@ -3,9 +3,10 @@ namespace ConvLens.Tests;
 /// <summary>The CLI's pages, rendered offline in headless Chromium and checked pixel by pixel.</summary>
 public class RenderTests
 {
-    [Fact]
+    [SkippableFact]
     public void The_filters_page_of_the_shipped_checkpoint_renders_offline_with_the_diverging_colours()
     {
+        Needs.Chromium();
         string output = Shared.TempFolder();
         var run = Shared.RunCli("filters", "--output", output);
         Assert.True(run.ExitCode == 0, run.Stderr);
@@ -16,9 +17,10 @@ public class RenderTests
         Assert.True(shot.Count("#b2182b", 40) > 100, "no strong red (positive weights)");
     }
 
-    [Fact]
+    [SkippableFact]
     public void The_feature_maps_page_of_training_image_4_renders_offline_with_the_digit_and_viridis_maps()
     {
+        Needs.Chromium();
         string output = Shared.TempFolder();
         var run = Shared.RunCli("feature-maps", "--split", "train", "--index", "4", "--output", output);
         Assert.True(run.ExitCode == 0, run.Stderr);
@@ -29,9 +31,10 @@ public class RenderTests
         Assert.True(shot.Count("#fde725", 40) > 20, "viridis's bright end is missing");
     }
 
-    [Fact]
+    [SkippableFact]
     public void The_explain_page_of_the_articles_digit_renders_offline_with_attribution_over_the_digit()
     {
+        Needs.Chromium();
         string output = Shared.TempFolder();
         var run = Shared.RunCli("explain", "--split", "train", "--index", "4", "--timings", "--output", output);
         Assert.True(run.ExitCode == 0, run.Stderr);
@@ -48,7 +51,10 @@ public class RenderTests
         string output = Shared.TempFolder();
         var errors = Shared.RunCli("errors", "--output", output);
         Assert.True(errors.ExitCode == 0, errors.Stderr);
-        Assert.Contains("test accuracy 99.19 %, 81 mistakes", errors.Stdout);
+        // The numbers the sidecar recorded when the shipped checkpoint was trained and tested.
+        var test = ConvLens.Checkpoints.Checkpoint.Load(RepositoryData.ShippedCheckpoint()).Info.Test!;
+        int mistakes = test.Count - (int)Math.Round(test.Accuracy * test.Count);
+        Assert.Contains($"test accuracy {test.Accuracy:P2}, {mistakes} mistakes", errors.Stdout);
         var preferred = Shared.RunCli("preferred", "--steps", "10", "--output", output);
         Assert.True(preferred.ExitCode == 0, preferred.Stderr);
         string page = File.ReadAllText(Path.Combine(output, "preferred.html"));

@@ -80,3 +80,35 @@ public sealed class TorchRandom
 {
     public const string Name = "torch's global random generator";
 }
+
+/// <summary>
+/// What a test needs beyond the .NET SDK. Missing, the test is reported as skipped with one line saying what to install;
+/// with CONVLENS_NO_SKIPS=1 (set by .ci/run, which installs everything) a missing need fails the test instead.
+/// </summary>
+public static class Needs
+{
+    static void Require(bool present, string reason)
+    {
+        if (present) return;
+        if (Environment.GetEnvironmentVariable("CONVLENS_NO_SKIPS") == "1")
+            Assert.Fail($"CONVLENS_NO_SKIPS=1 but {reason}");
+        Skip.If(true, reason);
+    }
+
+    public static void Linux(string what) => Require(OperatingSystem.IsLinux(), $"Linux only: {what}.");
+
+    public static void Chromium() =>
+        Require(File.Exists(Browser.Chromium), $"needs Debian's Chromium at {Browser.Chromium} to render pages: sudo apt-get install chromium");
+
+    public static void Gcc() =>
+        Require(OnPath("gcc"), "needs gcc to build stand-in native libraries: sudo apt-get install gcc");
+
+    public static void FashionMnist() =>
+        Require(Directory.Exists("/usr/share/datasets/fashion-mnist"), "needs Fashion-MNIST: sudo apt-get install dataset-fashion-mnist");
+
+    public static void NbConvert() =>
+        Require(OnPath("jupyter-nbconvert"), "needs Jupyter's nbconvert to export notebooks to HTML: sudo apt-get install jupyter-nbconvert");
+
+    static bool OnPath(string program) =>
+        (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator).Any(d => File.Exists(Path.Combine(d, program)));
+}
