@@ -130,4 +130,20 @@ public class CliTests
         Assert.Contains("Try a smaller learning rate than 1000000", diverged.Stderr);
         Assert.Equal(before, File.ReadAllBytes(Path.Combine(output, "convnet.weights")));
     }
+
+    [Fact]
+    public void Images_of_another_size_than_the_model_takes_are_a_one_line_error_naming_both_sizes()
+    {
+        string folder = Shared.TempFolder();
+        var random = new Random(2);
+        foreach (var prefix in new[] { "train", "t10k" })
+        {
+            var pixels = new byte[10 * 32 * 32];
+            random.NextBytes(pixels);
+            Shared.WriteIdx(Path.Combine(folder, $"{prefix}-images-idx3-ubyte"), [10, 32, 32], pixels);
+            Shared.WriteIdx(Path.Combine(folder, $"{prefix}-labels-idx1-ubyte"), [10], Enumerable.Range(0, 10).Select(i => (byte)i).ToArray());
+        }
+        AssertOneLineError(Shared.RunCli("evaluate", "--data-dir", folder), "images are 32×32, but this model takes 28×28 images");
+        AssertOneLineError(Shared.RunCli("train", "--epochs", "1", "--data-dir", folder, "--output", Shared.TempFolder()), "images are 32×32, but this model takes 28×28 images");
+    }
 }

@@ -71,7 +71,7 @@ public static class TorchNative
 
         CheckNoForeignLibTorch(torchFolder, "before ConvLens loaded its own");
 
-        TuneMalloc();
+        ProcessTuning.BeforeTorchLoads();
         sharp = LoadableLibTorchSharp(sharp, inPlace: appSharp is not null);
         foreach (var lib in new[] { "libc10.so", "libtorch_cpu.so", "libtorch.so" })
             Load(Path.Combine(torchFolder, lib));
@@ -79,29 +79,6 @@ public static class TorchNative
         CheckNoForeignLibTorch(torchFolder, "while loading");
         LibTorchFolder = torchFolder;
         LibTorchSharpFile = sharp;
-    }
-
-    /// <summary>
-    /// Keeps libtorch's per-batch buffers (a few MB each) in the heap instead of fresh mmap'd pages.
-    /// </summary>
-    /// <remarks>
-    /// With glibc's defaults, every conv buffer above the mmap threshold is mapped, zero-filled by the kernel and
-    /// unmapped again, batch after batch, and freed heap is trimmed back to the OS. Measured here on the article's
-    /// run (2 cores): an epoch of 16,000 images took 9.3 s then 4.0 s with the defaults, 3.9 s then 2.8 s with
-    /// these settings; peak memory stays under 600 MiB. Only glibc has mallopt; elsewhere nothing changes.
-    /// </remarks>
-    static void TuneMalloc()
-    {
-        if (Environment.GetEnvironmentVariable("CONVLENS_DEFAULT_MALLOC") == "1") return;
-        if (!NativeLibrary.TryLoad("libc.so.6", out var libc) || !NativeLibrary.TryGetExport(libc, "mallopt", out var export)) return;
-        unsafe
-        {
-            var mallopt = (delegate* unmanaged<int, int, int>)export;
-            const int TrimThreshold = -1, TopPad = -2, MmapThreshold = -3;
-            mallopt(MmapThreshold, 32 << 20);   // glibc's maximum; also stops the threshold from moving
-            mallopt(TrimThreshold, 256 << 20);
-            mallopt(TopPad, 64 << 20);
-        }
     }
 
     /// <summary>

@@ -93,7 +93,17 @@ public static class Trainer
     public static IReadOnlyList<EpochResult> Train(ConvNet model, ImageSet pool, TrainingOptions options,
         IProgress<TrainingProgress>? progress = null, CancellationToken cancel = default) =>
         // Dropout draws from torch's global generator: seeded here, once, and held for the whole run.
-        Seeding.Run(options.Seed, () => TrainSeeded(model, pool, options.Validate(), progress, cancel));
+        Seeding.Run(options.Seed, () => TrainSeeded(model, Fits(model, pool), options.Validate(), progress, cancel));
+
+    // A set of another image size would reach the first linear layer with the wrong number of inputs, and libtorch
+    // would answer with a matrix-shape error and a native stack trace; say it in the reader's terms instead.
+    static ImageSet Fits(ConvNet model, ImageSet set)
+    {
+        if (set.Height != model.Spec.ImageSize || set.Width != model.Spec.ImageSize)
+            throw new ConvLensException($"The {set.Name} {set.Split} images are {set.Height}×{set.Width}, but this model takes " +
+                $"{model.Spec.ImageSize}×{model.Spec.ImageSize} images ({model.Spec}). Use data of that size, or a model built for {set.Height}×{set.Width}.");
+        return set;
+    }
 
     static List<EpochResult> TrainSeeded(ConvNet model, ImageSet pool, TrainingOptions options, IProgress<TrainingProgress>? progress, CancellationToken cancel)
     {
@@ -174,6 +184,7 @@ public static class Trainer
     public static Evaluation Evaluate(ConvNet model, ImageSet set, Tensor indices, int batchSize = 1000, CancellationToken cancel = default)
     {
         if (batchSize < 1) throw new ConvLensException($"Batch size must be at least 1, not {batchSize}.");
+        Fits(model, set);
         bool wasTraining = model.training;
         model.eval();
         int count = (int)indices.shape[0];
