@@ -44,7 +44,27 @@ public class CheckpointTests
         var message = Assert.Throws<ConvLensException>(() => Checkpoint.LoadInto(other, path)).Message;
         Assert.Contains("conv1.weight is [16, 1, 5, 5] in the checkpoint but [16, 1, 3, 3] in the model", message);
         Assert.Contains("fc1.weight is [96, 1568] in the checkpoint but [96, 576] in the model", message);
-        Assert.Contains("conv3.weight [64, 32, 3, 3] is in the model but not in the checkpoint", message);
+        Assert.Contains("conv3.weight [64, 32, 3, 3] is missing from the checkpoint (the model has it)", message);
+    }
+
+    [Fact]
+    public void A_sidecar_that_describes_another_architecture_than_the_weights_names_the_parameters_that_differ()
+    {
+        using var model = new ConvNet();
+        string path = Path.Combine(Shared.TempFolder(), "net");
+        var info = Info(model);
+        Checkpoint.Save(model, info, path);
+        Assert.Equal("", info.WeightsSha256);   // the caller's info is not changed by saving
+        // Someone edits the sidecar to say three conv layers; the weights (and their checksum) still hold two.
+        var sidecar = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(path + ".json"))!;
+        sidecar["architecture"]!["convs"] = System.Text.Json.Nodes.JsonNode.Parse("""[{"channels":16,"kernel":3},{"channels":32,"kernel":3},{"channels":64,"kernel":3}]""");
+        File.WriteAllText(path + ".json", sidecar.ToJsonString());
+
+        var message = Assert.Throws<ConvLensException>(() => Checkpoint.Load(path)).Message;
+        Assert.Contains("does not hold the architecture its sidecar describes", message);
+        Assert.Contains("conv3.weight [64, 32, 3, 3] is missing from the checkpoint", message);
+        Assert.Contains("fc1.weight is [96, 1568] in the checkpoint but [96, 576] in the sidecar's architecture", message);
+        Assert.DoesNotContain("entries", message);
     }
 
     [Fact]
@@ -78,7 +98,7 @@ public class CheckpointTests
         var before = (File.ReadAllBytes(path + ".weights"), File.ReadAllText(path + ".json"));
 
         // A folder where the temporary file would go makes the write fail after the old files exist.
-        Directory.CreateDirectory(path + $".weights.{Environment.ProcessId}.tmp");
+        Directory.CreateDirectory(AtomicFile.TempPath(path + ".weights"));
         using var second = new ConvNet(ConvNetSpec.Article, seed: 2);
         Assert.Throws<ConvLensException>(() => Checkpoint.Save(second, Info(second), path));
 

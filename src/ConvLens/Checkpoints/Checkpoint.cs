@@ -75,9 +75,11 @@ public static class Checkpoint
         {
             Directory.CreateDirectory(folder!);
             model.save(tempWeights);
+            string sha;
             using (var stream = File.OpenRead(tempWeights))
-                info.WeightsSha256 = Convert.ToHexStringLower(SHA256.HashData(stream));
-            File.WriteAllText(tempInfo, JsonSerializer.Serialize(info with { Architecture = model.Spec }, Json));
+                sha = Convert.ToHexStringLower(SHA256.HashData(stream));
+            // A copy carries the checksum and the model's own architecture; the caller's info stays as it was.
+            File.WriteAllText(tempInfo, JsonSerializer.Serialize(info with { Architecture = model.Spec, WeightsSha256 = sha }, Json));
             File.Move(tempWeights, weightsPath, overwrite: true);
             File.Move(tempInfo, infoPath, overwrite: true);
             return infoPath;
@@ -136,13 +138,7 @@ public static class Checkpoint
         LoadWeights(stored, Path.ChangeExtension(InfoPath(path), WeightsExtension));
         var mine = model.state_dict();
         var theirs = stored.state_dict();
-        var problems = new List<string>();
-        foreach (var (name, tensor) in theirs)
-        {
-            if (!mine.TryGetValue(name, out var target)) problems.Add($"{name} {Shape(tensor)} is in the checkpoint but not in the model");
-            else if (!target.shape.SequenceEqual(tensor.shape)) problems.Add($"{name} is {Shape(tensor)} in the checkpoint but {Shape(target)} in the model");
-        }
-        problems.AddRange(mine.Keys.Except(theirs.Keys).Select(name => $"{name} {Shape(mine[name])} is in the model but not in the checkpoint"));
+        var problems = Differences(theirs.ToDictionary(p => p.Key, p => p.Value.shape), mine.ToDictionary(p => p.Key, p => p.Value.shape), "the model");
         if (problems.Count > 0)
             throw new ConvLensException(
                 $"Checkpoint {InfoPath(path)} was made for another architecture ({info.Architecture}; this model is {model.Spec}): {string.Join("; ", problems)}.");
@@ -160,9 +156,66 @@ public static class Checkpoint
         }
         catch (Exception e) when (e is not ConvLensException)
         {
-            throw new ConvLensException($"Checkpoint {weightsPath} could not be read: {e.Message.Split('\n')[0]}");
+            // The weights may be readable but hold another architecture than the sidecar says: name what differs.
+            var stored = TryReadShapes(weightsPath);
+            var problems = stored is null ? [] : Differences(stored, model.state_dict().ToDictionary(p => p.Key, p => p.Value.shape), $"the sidecar's architecture ({model.Spec})");
+            throw new ConvLensException(problems.Count > 0
+                ? $"Checkpoint {weightsPath} does not hold the architecture its sidecar describes: {string.Join("; ", problems)}."
+                : $"Checkpoint {weightsPath} could not be read: {e.Message.Split('\n')[0]}");
         }
     }
 
-    static string Shape(Tensor t) => $"[{string.Join(", ", t.shape)}]";
+    /// <summary>What differs between the parameters stored in a checkpoint and those <paramref name="other"/> has: name and shape of each.</summary>
+    static List<string> Differences(IReadOnlyDictionary<string, long[]> stored, IReadOnlyDictionary<string, long[]> expected, string other)
+    {
+        var problems = new List<string>();
+        foreach (var (name, shape) in stored)
+        {
+            if (!expected.TryGetValue(name, out var wanted)) problems.Add($"{name} {Shape(shape)} is in the checkpoint but not in {other}");
+            else if (!wanted.SequenceEqual(shape)) problems.Add($"{name} is {Shape(shape)} in the checkpoint but {Shape(wanted)} in {other}");
+        }
+        problems.AddRange(expected.Keys.Except(stored.Keys).Select(name => $"{name} {Shape(expected[name])} is missing from the checkpoint ({other} has it)"));
+        return problems;
+    }
+
+    /// <summary>
+    /// The parameter names and shapes in a TorchSharp weights file (Module.save's format: an LEB128 count, then per
+    /// entry its name and a tensor written as LEB128 type, rank and sizes, then the raw elements), or null if the
+    /// file is not in that format.
+    /// </summary>
+    static Dictionary<string, long[]>? TryReadShapes(string weightsPath)
+    {
+        try
+        {
+            using var reader = new BinaryReader(File.OpenRead(weightsPath));
+            long count = Leb128(reader);
+            var shapes = new Dictionary<string, long[]>();
+            for (long i = 0; i < count; i++)
+            {
+                string name = reader.ReadString();
+                long type = Leb128(reader), rank = Leb128(reader);
+                var shape = new long[rank];
+                for (int d = 0; d < rank; d++) shape[d] = Leb128(reader);
+                long size = type switch { 0 or 1 or 11 => 1, 2 or 5 or 15 => 2, 3 or 6 => 4, 4 or 7 => 8, _ => throw new InvalidDataException() };
+                reader.BaseStream.Seek(size * shape.Aggregate(1L, (a, b) => a * b), SeekOrigin.Current);
+                shapes[name] = shape;
+            }
+            return reader.BaseStream.Position == reader.BaseStream.Length ? shapes : null;
+        }
+        catch (Exception e) when (e is IOException or InvalidDataException or ArgumentException or OverflowException) { return null; }
+    }
+
+    static long Leb128(BinaryReader reader)
+    {
+        long result = 0;
+        for (int shift = 0; ; shift += 7)
+        {
+            byte b = reader.ReadByte();
+            result |= (long)(b & 0x7f) << shift;
+            if ((b & 0x80) == 0) return result;
+            if (shift > 56) throw new InvalidDataException();
+        }
+    }
+
+    static string Shape(long[] shape) => $"[{string.Join(", ", shape)}]";
 }
