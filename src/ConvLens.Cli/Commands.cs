@@ -53,21 +53,12 @@ public static class Commands
         log.WriteLine($"saved  {saved} (+ {Path.GetFileName(Path.ChangeExtension(saved, Checkpoint.WeightsExtension))})");
 
         // The rest of the article: the learned filters and the feature maps of training image 4 (a 9 in MNIST).
-        var stdout = Console.Out;
-        Console.SetOut(log);
-        try
-        {
-            LookCommands.WriteFilters(model, [], Palette.Diverging, Scale.Shared, a.Output);
-            LookCommands.WriteFeatureMaps(model, data.Train, Math.Min(4, data.Train.Count - 1), [], Palette.Viridis, Scale.Shared, a.Output);
-            string overTime = Path.Combine(a.Output, "filters-over-time.html");
-            FigureHtml.WritePage(overTime, "ConvLens · conv1's filters during training",
-                [new Section("conv1 through training", "Move the slider: from random weights before training to the edge detectors of the last epoch, on one colour scale.", Charts.FiltersOverTime(filterHistory))]);
-            Console.WriteLine($"wrote {overTime}");
-        }
-        finally
-        {
-            Console.SetOut(stdout);
-        }
+        foreach (var line in LookCommands.WriteFilters(model, [], Palette.Diverging, Scale.Shared, a.Output)) log.WriteLine(line);
+        foreach (var line in LookCommands.WriteFeatureMaps(model, data.Train, Math.Min(4, data.Train.Count - 1), [], Palette.Viridis, Scale.Shared, a.Output)) log.WriteLine(line);
+        string overTime = Path.Combine(a.Output, "filters-over-time.html");
+        FigureHtml.WritePage(overTime, "ConvLens · conv1's filters during training",
+            [new Section("conv1 through training", "Move the slider: from random weights before training to the edge detectors of the last epoch, on one colour scale.", Charts.FiltersOverTime(filterHistory))]);
+        log.WriteLine($"wrote {overTime}");
         log.WriteLine($"total  {FormatDuration(clock.Elapsed)}, peak memory {Memory.PeakMiB():F0} MiB");
 
         if (a.Json)
@@ -89,8 +80,8 @@ public static class Commands
     {
         var clock = Stopwatch.StartNew();
         var log = json ? Console.Error : Console.Out;
+        var (model, info) = Checkpoint.LoadOrShipped(checkpointPath);
         checkpointPath ??= RepositoryData.ShippedCheckpoint();
-        var (model, info) = Checkpoint.Load(checkpointPath);
         using var _ = model;
         model.to(Trainer.DefaultDevice);
         dataset ??= info.Dataset;

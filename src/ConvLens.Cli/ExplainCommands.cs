@@ -21,7 +21,7 @@ public static class ExplainCommands
         using var _ = model;
         Commands.EnsureWritable(output);
         using var data = Datasets.Load(info.Dataset, dataDir);
-        var set = choice.Split == "train" ? data.Train : data.Test;
+        var set = data.Split(choice.Split);
         int index = choice.Resolve(set);
         using var image = set.Image(index);
         int label = set.Label(index);
@@ -136,6 +136,5 @@ public static class ExplainCommands
         return 0;
     }
 
-    static (ConvNet, Checkpoints.CheckpointInfo) Checkpoint(string? path) =>
-        Checkpoints.Checkpoint.Load(path ?? RepositoryData.ShippedCheckpoint());
+    static (ConvNet, Checkpoints.CheckpointInfo) Checkpoint(string? path) => Checkpoints.Checkpoint.LoadOrShipped(path);
 }

@@ -32,12 +32,12 @@ public static class LookCommands
     {
         var (model, _) = LoadModel(checkpointPath);
         using var __ = model;
-        WriteFilters(model, layers, palette, scale, output);
+        foreach (var line in WriteFilters(model, layers, palette, scale, output)) Console.WriteLine(line);
         return 0;
     }
 
-    /// <summary>Writes filters.html and filters.json for <paramref name="model"/> into <paramref name="output"/>.</summary>
-    public static void WriteFilters(ConvNet model, string[] layers, Palette palette, Scale scale, string output)
+    /// <summary>Writes filters.html and filters.json for <paramref name="model"/> into <paramref name="output"/>; returns a line per file written.</summary>
+    public static IReadOnlyList<string> WriteFilters(ConvNet model, string[] layers, Palette palette, Scale scale, string output)
     {
         Commands.EnsureWritable(output);
         var names = layers.Length > 0 ? layers : Inspect.ConvLayers(model).ToArray();
@@ -49,8 +49,7 @@ public static class LookCommands
             using var w = Inspect.Filters(model, n);
             return new { shape = w.shape, weights = Nested(w) };
         }));
-        Console.WriteLine($"wrote {page}");
-        Console.WriteLine($"wrote {numbers} (weights as [filter][input channel][row][column])");
+        return [$"wrote {page}", $"wrote {numbers} (weights as [filter][input channel][row][column])"];
     }
 
     public static int FeatureMaps(string? checkpointPath, string? dataDir, ImageChoice choice, string[] layers, Palette palette, Scale scale, string output)
@@ -58,42 +57,39 @@ public static class LookCommands
         var (model, info) = LoadModel(checkpointPath);
         using var __ = model;
         using var data = Datasets.Load(info.Dataset, dataDir);
-        var set = choice.Split switch
-        {
-            "train" => data.Train,
-            "test" => data.Test,
-            _ => throw new ConvLensException($"Unknown split '{choice.Split}'; use train or test."),
-        };
-        WriteFeatureMaps(model, set, choice.Resolve(set), layers, palette, scale, output);
+        var set = data.Split(choice.Split);
+        foreach (var line in WriteFeatureMaps(model, set, choice.Resolve(set), layers, palette, scale, output)) Console.WriteLine(line);
         return 0;
     }
 
-    /// <summary>Writes feature-maps.html and feature-maps.json for image <paramref name="index"/> of <paramref name="set"/>.</summary>
-    public static void WriteFeatureMaps(ConvNet model, ImageSet set, int index, string[] layers, Palette palette, Scale scale, string output)
+    /// <summary>Writes feature-maps.html and feature-maps.json for image <paramref name="index"/> of <paramref name="set"/>; returns a line per file written.</summary>
+    public static IReadOnlyList<string> WriteFeatureMaps(ConvNet model, ImageSet set, int index, string[] layers, Palette palette, Scale scale, string output)
     {
         Commands.EnsureWritable(output);
         var names = layers.Length > 0 ? layers : Inspect.MapLayers(model).ToArray();
-        string page = Path.Combine(output, "feature-maps.html");
-        FigureHtml.WritePage(page, $"ConvLens · feature maps of {set.Split} image {index}", Charts.FeatureMapSections(model, set, index, names, palette, scale));
-
         using var image = set.Image(index);
-        var maps = Inspect.FeatureMaps(model, image, names);
-        string numbers = Path.Combine(output, "feature-maps.json");
-        WriteJson(numbers, new
+        var maps = Inspect.FeatureMaps(model, image, names);   // once, for the page and the numbers
+        try
         {
-            split = set.Split,
-            index,
-            label = set.Label(index),
-            layers = names.ToDictionary(n => n, n => new { shape = maps[n].shape, maps = Nested(maps[n]) }),
-        });
-        foreach (var map in maps.Values) map.Dispose();
-        Console.WriteLine($"{set.Split} image {index}, labelled {set.Classes[set.Label(index)]}");
-        Console.WriteLine($"wrote {page}");
-        Console.WriteLine($"wrote {numbers} (maps as [channel][row][column])");
+            string page = Path.Combine(output, "feature-maps.html");
+            FigureHtml.WritePage(page, $"ConvLens · feature maps of {set.Split} image {index}", Charts.FeatureMapSections(set, index, maps, palette, scale));
+            string numbers = Path.Combine(output, "feature-maps.json");
+            WriteJson(numbers, new
+            {
+                split = set.Split,
+                index,
+                label = set.Label(index),
+                layers = names.ToDictionary(n => n, n => new { shape = maps[n].shape, maps = Nested(maps[n]) }),
+            });
+            return [$"{set.Split} image {index}, labelled {set.Classes[set.Label(index)]}", $"wrote {page}", $"wrote {numbers} (maps as [channel][row][column])"];
+        }
+        finally
+        {
+            foreach (var map in maps.Values) map.Dispose();
+        }
     }
 
-    static (ConvNet Model, CheckpointInfo Info) LoadModel(string? checkpointPath) =>
-        Checkpoint.Load(checkpointPath ?? RepositoryData.ShippedCheckpoint());
+    static (ConvNet Model, CheckpointInfo Info) LoadModel(string? checkpointPath) => Checkpoint.LoadOrShipped(checkpointPath);
 
     static void WriteJson(string path, object value) => AtomicFile.WriteAllText(path, JsonSerializer.Serialize(value));
 

@@ -117,6 +117,9 @@ public static class Checkpoint
         return info;
     }
 
+    /// <summary>The checkpoint at <paramref name="path"/>, or the shipped one (one full run of the article) when none is given.</summary>
+    public static (ConvNet Model, CheckpointInfo Info) LoadOrShipped(string? path) => Load(path ?? RepositoryData.ShippedCheckpoint());
+
     /// <summary>Builds the model the checkpoint describes and loads its weights.</summary>
     public static (ConvNet Model, CheckpointInfo Info) Load(string path)
     {

@@ -7,6 +7,14 @@ namespace ConvLens.Data;
 /// <summary>A data set's train and test splits.</summary>
 public sealed record DataSplits(ImageSet Train, ImageSet Test, string Folder) : IDisposable
 {
+    /// <summary>The split called <paramref name="name"/>: "train" or "test".</summary>
+    public ImageSet Split(string name) => name switch
+    {
+        "train" => Train,
+        "test" => Test,
+        _ => throw new ConvLensException($"Unknown split '{name}'; use train or test."),
+    };
+
     public void Dispose()
     {
         Train.Dispose();

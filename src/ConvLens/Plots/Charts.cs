@@ -111,24 +111,15 @@ public static class Charts
     /// The sections of the feature-maps page for image <paramref name="index"/> of <paramref name="set"/>: the image,
     /// then the maps of each named layer (default: each conv output, as the article hooks, and each block's output after pooling and ReLU).
     /// </summary>
-    public static IReadOnlyList<Section> FeatureMapSections(nn.Module<Tensor, Tensor> model, ImageSet set, int index, IEnumerable<string>? layers = null, Palette palette = Palette.Viridis, Scale scale = Scale.Shared)
+    public static IReadOnlyList<Section> FeatureMapSections(ImageSet set, int index, IReadOnlyDictionary<string, Tensor> maps, Palette palette = Palette.Viridis, Scale scale = Scale.Shared)
     {
-        var names = (layers ?? Inspect.MapLayers(model)).ToArray();
         using var image = set.Image(index);
         string label = set.Classes[set.Label(index)];
         string about = $"{set.Split} image {index} (a {label})";
-        var maps = Inspect.FeatureMaps(model, image, names);
-        try
-        {
-            var sections = new List<Section> { new($"Input: {about}", $"{set.Name}, {set.Split} split, image {index}, labelled {label}.", Image(image, about)) };
-            foreach (var name in names)
-                sections.Add(new Section($"{name}", DescribeLayer(name), FeatureMaps(name, maps[name], palette, scale, about)));
-            return sections;
-        }
-        finally
-        {
-            foreach (var map in maps.Values) map.Dispose();
-        }
+        var sections = new List<Section> { new($"Input: {about}", $"{set.Name}, {set.Split} split, image {index}, labelled {label}.", Image(image, about)) };
+        foreach (var (name, map) in maps)
+            sections.Add(new Section($"{name}", DescribeLayer(name), FeatureMaps(name, map, palette, scale, about)));
+        return sections;
     }
 
     /// <summary>
