@@ -63,8 +63,8 @@ public static class Attribution
     {
         using var scope = NewDisposeScope();
         var x = Prepare(model, image);
-        Tensor? activations = null;
-        var scores = Inspect.RunWithHooks(model, x, [layer], (_, output) => activations = output, gradients: true)!;
+        var (scores, layers) = Inspect.ForwardWithLayers(model, x, layer);
+        var activations = layers.GetValueOrDefault(layer);
         CheckTarget(scores, target);
         if (activations is null || activations.dim() != 4)
             throw new ConvLensException($"Grad-CAM needs a layer with [batch, channels, height, width] output; '{layer}' gives [{string.Join(", ", activations?.shape ?? [])}].");
@@ -99,7 +99,7 @@ public static class Attribution
         Tensor probabilities;
         using (no_grad())
         {
-            var scores = Inspect.RunWithHooks(model, copies, [], (_, _) => { }, gradients: true)!;
+            var scores = Inspect.CallInEvalMode(model, copies);
             CheckTarget(scores, target);
             probabilities = nn.functional.softmax(scores, 1)[.., target].cpu().to_type(ScalarType.Float64);
         }
@@ -121,7 +121,7 @@ public static class Attribution
     static Tensor Gradients(nn.Module<Tensor, Tensor> model, Tensor batch, int target)
     {
         var x = batch.detach().requires_grad_(true);
-        var scores = Inspect.RunWithHooks(model, x, [], (_, _) => { }, gradients: true)!;
+        var scores = Inspect.CallInEvalMode(model, x);
         CheckTarget(scores, target);
         return autograd.grad([scores[.., target].sum()], [x])[0].detach().cpu();
     }

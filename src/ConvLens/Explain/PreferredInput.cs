@@ -54,7 +54,7 @@ public static class PreferredInput
         });
 
     static Preferred Maximize(nn.Module<Tensor, Tensor> model, long[] inputShape, MaximizeOptions o, string[] layers,
-        Func<Tensor, Dictionary<string, Tensor>, Tensor> objective)
+        Func<Tensor, IReadOnlyDictionary<string, Tensor>, Tensor> objective)
     {
         if (o.Steps < 1) throw new ConvLensException($"Activation maximization needs at least one step, not {o.Steps}.");
         var parameter = model.parameters().First();
@@ -69,8 +69,7 @@ public static class PreferredInput
         {
             using var scope = NewDisposeScope();
             using var _ = no_grad();
-            var captured = new Dictionary<string, Tensor>();
-            var scores = Inspect.RunWithHooks(model, input, layers, (name, output) => captured[name] = output, gradients: true)!;
+            var (scores, captured) = Inspect.ForwardWithLayers(model, input, layers);
             return objective(scores, captured).item<float>();
         }
 
@@ -86,8 +85,7 @@ public static class PreferredInput
                 optimizer.zero_grad();
                 long dy = random.Next(-o.Jitter, o.Jitter + 1), dx = random.Next(-o.Jitter, o.Jitter + 1);
                 var shifted = o.Jitter > 0 ? x.roll([dy, dx], [2, 3]) : x;
-                var captured = new Dictionary<string, Tensor>();
-                var scores = Inspect.RunWithHooks(model, shifted, layers, (name, output) => captured[name] = output, gradients: true)!;
+                var (scores, captured) = Inspect.ForwardWithLayers(model, shifted, layers);
                 var tv = (x[.., .., 1.., ..] - x[.., .., ..^1, ..]).abs().mean() + (x[.., .., .., 1..] - x[.., .., .., ..^1]).abs().mean();
                 var loss = -objective(scores, captured) + o.L2 * x.square().mean() + o.TotalVariation * tv;
                 loss.backward();

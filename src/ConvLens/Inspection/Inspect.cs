@@ -24,7 +24,7 @@ public static class Inspect
         var leaves = Leaves(model);
         var outputs = new Dictionary<string, long[]>();
         var order = new List<string>();
-        RunWithHooks(model, input, leaves.Select(l => l.Name), (name, output) =>
+        Observe(model, input, leaves.Select(l => l.Name), (name, output) =>
         {
             outputs[name] = output.shape;
             order.Add(name);
@@ -75,19 +75,46 @@ public static class Inspect
         if (layers.Length == 0) throw new ArgumentException("Name at least one layer.", nameof(layers));
         foreach (var name in layers) Find(model, name);
         var maps = new Dictionary<string, Tensor>();
-        RunWithHooks(model, input.dim() == 3 ? input.unsqueeze(0) : input, layers, (name, output) =>
+        Observe(model, input.dim() == 3 ? input.unsqueeze(0) : input, layers, (name, output) =>
             maps[name] = output[0].detach().cpu().clone().DetachFromDisposeScope());
         return layers.ToDictionary(n => n, n => maps.TryGetValue(n, out var map) ? map
             : throw new ConvLensException($"Layer '{n}' did not run in forward(); it is registered but not called with .call."));
     }
 
     /// <summary>
-    /// Runs <paramref name="input"/> through <paramref name="model"/> in eval mode with a forward hook on each named layer
-    /// that passes the layer's output to <paramref name="onOutput"/>, and returns the model's output. Hooks are removed and
-    /// the training mode restored before it returns, also when it fails. Without <paramref name="gradients"/>, nothing is
-    /// recorded for autograd and every tensor made inside is freed.
+    /// Runs <paramref name="input"/> through <paramref name="model"/> in eval mode (dropout off) with autograd recording,
+    /// and returns the model's output and the output of each named layer: views in the same graph, so gradients can be
+    /// taken with respect to them (Grad-CAM) or through them (preferred inputs). Wrap the call in <c>no_grad()</c> when
+    /// only the values are wanted. Hooks are removed and the training mode restored before it returns.
     /// </summary>
-    internal static Tensor? RunWithHooks(nn.Module<Tensor, Tensor> model, Tensor input, IEnumerable<string> names, Action<string, Tensor> onOutput, bool gradients = false)
+    public static (Tensor Output, IReadOnlyDictionary<string, Tensor> Layers) ForwardWithLayers(nn.Module<Tensor, Tensor> model, Tensor input, params string[] names)
+    {
+        var layers = new Dictionary<string, Tensor>();
+        // Sequential disposes each layer's output once the next layer has run; the caller keeps the captured tensor,
+        // so the network goes on with an alias (a view autograd follows).
+        var output = WithHooks(model, names, (name, o) => { layers[name] = o; return o.alias(); },
+            () => model.call(input.to(model.parameters().First().device)));
+        return (output, layers);
+    }
+
+    /// <summary><c>model.call(input)</c> in eval mode (dropout off), with autograd recording; the training mode is restored afterwards.</summary>
+    public static Tensor CallInEvalMode(nn.Module<Tensor, Tensor> model, Tensor input) =>
+        WithHooks(model, [], (_, o) => o, () => model.call(input.to(model.parameters().First().device)));
+
+    // Runs input in eval mode, without autograd, handing each named layer's output to onOutput; every tensor made
+    // inside (the outputs included) is freed when it returns, so onOutput copies what it keeps.
+    static void Observe(nn.Module<Tensor, Tensor> model, Tensor input, IEnumerable<string> names, Action<string, Tensor> onOutput) =>
+        WithHooks(model, names, (name, o) => { onOutput(name, o); return o; }, () =>
+        {
+            using var scope = NewDisposeScope();
+            using var _ = no_grad();
+            model.call(input.to(model.parameters().First().device));
+            return empty(0);
+        }).Dispose();
+
+    // Registers a forward hook on each named layer, puts the model in eval mode, runs `run`, then removes the hooks
+    // and restores the training mode, also when it fails, so running a notebook cell twice never leaves a hook behind.
+    static Tensor WithHooks(nn.Module<Tensor, Tensor> model, IEnumerable<string> names, Func<string, Tensor, Tensor> hook, Func<Tensor> run)
     {
         var handles = new List<nn.HookableModule<Func<nn.Module<Tensor, Tensor>, Tensor, Tensor>, Func<nn.Module<Tensor, Tensor>, Tensor, Tensor, Tensor>>.HookRemover>();
         bool wasTraining = model.training;
@@ -97,22 +124,10 @@ public static class Inspect
             {
                 if (Find(model, name) is not nn.Module<Tensor, Tensor> layer)
                     throw new ConvLensException($"Layer '{name}' does not take and return one tensor, so it cannot be hooked.");
-                handles.Add(layer.register_forward_hook((_, _, output) =>
-                {
-                    onOutput(name, output);
-                    // Sequential disposes each layer's output once the next layer has run; with gradients the caller
-                    // keeps the captured tensor, so the network goes on with an alias (a view autograd follows).
-                    return gradients ? output.alias() : output;
-                }));
+                handles.Add(layer.register_forward_hook((_, _, output) => hook(name, output)));
             }
             model.eval();
-            var device = model.parameters().First().device;
-            if (gradients)
-                return model.call(input.to(device));
-            using var scope = NewDisposeScope();
-            using var _ = no_grad();
-            model.call(input.to(device));
-            return null;
+            return run();
         }
         finally
         {
