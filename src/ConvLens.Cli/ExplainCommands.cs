@@ -17,7 +17,7 @@ public static class ExplainCommands
 {
     public static int Explain(string? checkpointPath, string? dataDir, ImageChoice choice, ExplainSettings s, string output)
     {
-        var (model, info) = Checkpoint(checkpointPath);
+        var (model, info) = Checkpoints.Checkpoint.LoadOrShipped(checkpointPath);
         using var _ = model;
         Commands.EnsureWritable(output);
         using var data = Datasets.Load(info.Dataset, dataDir);
@@ -84,7 +84,7 @@ public static class ExplainCommands
 
     public static int Preferred(string? checkpointPath, int steps, int seed, string output)
     {
-        var (model, info) = Checkpoint(checkpointPath);
+        var (model, info) = Checkpoints.Checkpoint.LoadOrShipped(checkpointPath);
         using var _ = model;
         Commands.EnsureWritable(output);
         var options = new MaximizeOptions { Steps = steps, Seed = seed };
@@ -118,9 +118,9 @@ public static class ExplainCommands
         return 0;
     }
 
-    public static int Errors(string? checkpointPath, string? dataDir, string output)
+    public static int Mistakes(string? checkpointPath, string? dataDir, string output)
     {
-        var (model, info) = Checkpoint(checkpointPath);
+        var (model, info) = Checkpoints.Checkpoint.LoadOrShipped(checkpointPath);
         using var _ = model;
         Commands.EnsureWritable(output);
         using var data = Datasets.Load(info.Dataset, dataDir);
@@ -136,5 +136,4 @@ public static class ExplainCommands
         return 0;
     }
 
-    static (ConvNet, Checkpoints.CheckpointInfo) Checkpoint(string? path) => Checkpoints.Checkpoint.LoadOrShipped(path);
 }

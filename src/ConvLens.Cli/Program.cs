@@ -107,7 +107,7 @@ var errors = new Command("errors", "Write a page of the model's mistakes on the 
 {
     checkpoint, dataDir, lookOutput,
 };
-errors.SetAction(parse => Run(() => ExplainCommands.Errors(parse.GetValue(checkpoint), parse.GetValue(dataDir), parse.GetValue(lookOutput)!)));
+errors.SetAction(parse => Run(() => ExplainCommands.Mistakes(parse.GetValue(checkpoint), parse.GetValue(dataDir), parse.GetValue(lookOutput)!)));
 
 var only = new Argument<string[]>("notebooks") { Description = "Run only the notebooks whose names start with these (e.g. 02 05). Default: all, in order.", Arity = ArgumentArity.ZeroOrMore };
 var quick = new Option<bool>("--quick") { Description = "A short run: " + string.Join(", ", ConvLens.Cli.Notebooks.NotebookRunner.Quick.Select(p => $"{p.Key}={p.Value}")) + "." };

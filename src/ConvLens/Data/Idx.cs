@@ -10,9 +10,9 @@ namespace ConvLens.Data;
 public static class Idx
 {
     /// <summary>An IDX array: its dimensions and its bytes, row-major.</summary>
-    public sealed record Array(int[] Shape, byte[] Data);
+    public sealed record IdxContents(int[] Shape, byte[] Data);
 
-    public static Array Read(string path)
+    public static IdxContents Read(string path)
     {
         using var file = File.OpenRead(path);
         bool gzipped = file.ReadByte() == 0x1f & file.ReadByte() == 0x8b;
@@ -28,7 +28,7 @@ public static class Idx
         }
     }
 
-    public static Array Read(Stream stream, string nameForErrors)
+    public static IdxContents Read(Stream stream, string nameForErrors)
     {
         Span<byte> head = stackalloc byte[4];
         if (ReadFully(stream, head) < 4)
@@ -57,7 +57,7 @@ public static class Idx
         if (got < expected)
             throw new ConvLensException(
                 $"{nameForErrors} is truncated: its header declares {string.Join("×", shape)} = {expected} bytes, but it holds {got}.");
-        return new Array(shape, data);
+        return new IdxContents(shape, data);
     }
 
     static int ReadFully(Stream stream, Span<byte> buffer)

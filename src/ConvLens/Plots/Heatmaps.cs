@@ -55,7 +55,7 @@ public static class Heatmaps
         bool perPanel = scale == Scale.PerPanel && panels.Count > 1;
         var (colours, reverse) = Colours(palette);
         var figure = new Figure();
-        var cells = Layout(figure, title, panels.Select(p => p.Title).ToList(), columns, perPanel ? 1.6 : 1.1, panelPixels, perPanel ? 0.45 : 0.12);
+        var cells = LayOutGrid(figure, title, panels.Select(p => p.Title).ToList(), columns, perPanel ? 1.6 : 1.1, panelPixels, perPanel ? 0.45 : 0.12);
         if (!perPanel)
         {
             var (min, max) = Range(panels.Select(p => p.Values));
@@ -110,7 +110,7 @@ public static class Heatmaps
         if (pairs.Count == 0) throw new ArgumentException("Give at least one pair.", nameof(pairs));
         var figure = new Figure();
         var panels = pairs.SelectMany(p => new[] { p.Left, p.Right }).ToList();
-        var cells = Layout(figure, title, panels.Select(p => p.Title).ToList(), 2 * pairsPerRow, 1.1, panelPixels);
+        var cells = LayOutGrid(figure, title, panels.Select(p => p.Title).ToList(), 2 * pairsPerRow, 1.1, panelPixels);
         figure.Layout.Margin = figure.Layout.Margin! with { R = 170 };
         ColorAxis Axis((Palette Palette, string Label) side, IEnumerable<Panel> of, double x)
         {
@@ -147,7 +147,7 @@ public static class Heatmaps
     /// Lays out a grid of square, upright, titled panels: axes, titles, size and margins. Returns each panel's cell,
     /// for the traces to draw into. <paramref name="gap"/> is the room between columns (for per-panel colour bars).
     /// </summary>
-    public static IReadOnlyList<Cell> Layout(Figure figure, string title, IReadOnlyList<string> titles, int columns, double widthFactor, int panelPixels, double gap = 0.12)
+    public static IReadOnlyList<Cell> LayOutGrid(Figure figure, string title, IReadOnlyList<string> titles, int columns, double widthFactor, int panelPixels, double gap = 0.12)
     {
         int n = titles.Count;
         columns = Math.Clamp(columns, 1, n);
@@ -185,7 +185,7 @@ public static class Heatmaps
         var figure = new Figure();
         // Each title carries its map's peak, so a map that nearly vanished cannot pass for a strong one on its own scale.
         var peaks = maps.Select(m => m.Values.Cast<double>().Select(Math.Abs).DefaultIfEmpty(0).Max()).ToList();
-        var cells = Layout(figure, title, maps.Select((m, i) => $"{m.Title} (peak {peaks[i]:G2})").ToList(), columns, 1.1, panelPixels);
+        var cells = LayOutGrid(figure, title, maps.Select((m, i) => $"{m.Title} (peak {peaks[i]:G2})").ToList(), columns, 1.1, panelPixels);
         figure.Layout.Margin = figure.Layout.Margin! with { R = 30 };
         var under = Rows(image);
         for (int i = 0; i < maps.Count; i++)
