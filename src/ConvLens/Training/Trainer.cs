@@ -173,15 +173,19 @@ public static class Trainer
         finally { model.train(wasTraining); }
     }
 
-    /// <summary>Evaluates <paramref name="model"/> on the whole of <paramref name="set"/> (the article's test step).</summary>
-    public static Evaluation Evaluate(ConvNet model, ImageSet set, int batchSize = 1000, CancellationToken cancel = default)
+    /// <summary>
+    /// Evaluates <paramref name="model"/> on the whole of <paramref name="set"/> (the article's test step). Batches of 256:
+    /// a batch's activations are held at once (conv1's alone are 3 MiB per 256 images), and with 1000 the run's peak
+    /// memory was 700 MiB instead of 530 (measured with 'convlens train --json'), for no gain in time.
+    /// </summary>
+    public static Evaluation Evaluate(ConvNet model, ImageSet set, int batchSize = 256, CancellationToken cancel = default)
     {
         using var all = arange(set.Count, dtype: ScalarType.Int64);
         return Evaluate(model, set, all, batchSize, cancel);
     }
 
     /// <summary>Evaluates <paramref name="model"/> on the images of <paramref name="set"/> at <paramref name="indices"/>, in eval mode and without gradients.</summary>
-    public static Evaluation Evaluate(ConvNet model, ImageSet set, Tensor indices, int batchSize = 1000, CancellationToken cancel = default)
+    public static Evaluation Evaluate(ConvNet model, ImageSet set, Tensor indices, int batchSize = 256, CancellationToken cancel = default)
     {
         if (batchSize < 1) throw new ConvLensException($"Batch size must be at least 1, not {batchSize}.");
         Fits(model, set);
