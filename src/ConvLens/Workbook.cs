@@ -14,35 +14,30 @@ public static class Workbook
     /// </summary>
     public static string Start()
     {
-        var warning = StaleBuild() is { } stale ? $"<p style=\"color:#b2182b;font-weight:bold\">{System.Net.WebUtility.HtmlEncode(stale)}</p>" : "";
-        if (StaleBuild() is { } line) Console.Error.WriteLine(line);
+        string? stale = StaleBuild();
+        if (stale is not null) Console.Error.WriteLine(stale);   // plain text too, for front ends that do not show HTML
+        var warning = stale is null ? "" : $"<p style=\"color:#b2182b;font-weight:bold\">{System.Net.WebUtility.HtmlEncode(stale)}</p>";
         return Plots.FigureHtml.PlotlyScript() + warning + "<span style=\"color:#666\">ConvLens loaded; charts work offline.</span>";
     }
 
     /// <summary>A sentence if the ConvLens.dll in use is older than a source file of the library beside it, else null.</summary>
-    public static string? StaleBuild()
+    public static string? StaleBuild() =>
+        StaleBuild(typeof(Workbook).Assembly.Location, Path.Combine(Path.GetDirectoryName(RepositoryData.Folder())!, "src", "ConvLens"));
+
+    /// <summary>A sentence if <paramref name="dll"/> is older than a .cs or .csproj file under <paramref name="sources"/> (bin and obj aside), else null.</summary>
+    public static string? StaleBuild(string dll, string sources)
     {
-        string dll = typeof(Workbook).Assembly.Location;
-        string sources = Path.Combine(Path.GetDirectoryName(RepositoryData.Folder())!, "src", "ConvLens");
         if (dll.Length == 0 || !File.Exists(dll) || !Directory.Exists(sources)) return null;
         var built = File.GetLastWriteTimeUtc(dll);
+        char slash = Path.DirectorySeparatorChar;
         var newest = Directory.EnumerateFiles(sources, "*.*", SearchOption.AllDirectories)
-            .Where(f => (f.EndsWith(".cs") || f.EndsWith(".csproj")) && !f.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}") && !f.Contains($"{Path.DirectorySeparatorChar}bin{Path.DirectorySeparatorChar}"))
+            .Where(f => (f.EndsWith(".cs") || f.EndsWith(".csproj")) && !f.Contains($"{slash}obj{slash}") && !f.Contains($"{slash}bin{slash}"))
             .Select(f => (File: f, Time: File.GetLastWriteTimeUtc(f))).MaxBy(f => f.Time);
         return newest.File is not null && newest.Time > built
             ? $"This notebook loaded a ConvLens build older than its sources ({Path.GetFileName(newest.File)} changed after the build). " +
               "Run 'dotnet build src/ConvLens -c Release' in the repository, then restart the kernel and run the notebook again."
             : null;
     }
-
-    /// <summary>
-    /// artifacts/notebook/convnet(.json, .weights): written by 02-define-and-train. CONVLENS_NOTEBOOK_CHECKPOINT moves it
-    /// (the tests do, so that running them never replaces a model the reader trained).
-    /// </summary>
-    public static string TrainedCheckpoint =>
-        Environment.GetEnvironmentVariable("CONVLENS_NOTEBOOK_CHECKPOINT") is { Length: > 0 } path
-            ? path
-            : Path.GetFullPath(Path.Combine(RepositoryData.Folder(), "..", "artifacts", "notebook", "convnet"));
 
     /// <summary>
     /// Saves what notebook 02 trained to <see cref="TrainedCheckpoint"/>, with how it was trained and tested, and

@@ -147,4 +147,25 @@ public class NotebookClaimsTests
         Assert.Contains("1568", training);
         Assert.Contains("576", training);
     }
+
+    [Fact]
+    public void A_library_build_older_than_its_sources_is_named_with_the_fix()
+    {
+        string folder = Shared.TempFolder();
+        string dll = Path.Combine(folder, "bin", "ConvLens.dll"), source = Path.Combine(folder, "Model", "ConvNet.cs");
+        Directory.CreateDirectory(Path.GetDirectoryName(dll)!);
+        Directory.CreateDirectory(Path.GetDirectoryName(source)!);
+        File.WriteAllText(source, "// source");
+        File.WriteAllText(dll, "built");
+        File.SetLastWriteTimeUtc(source, DateTime.UtcNow.AddMinutes(-5));
+        File.SetLastWriteTimeUtc(dll, DateTime.UtcNow.AddMinutes(-1));
+        Assert.Null(Workbook.StaleBuild(dll, folder));                 // built after the last edit: nothing to say
+
+        File.SetLastWriteTimeUtc(source, DateTime.UtcNow);              // the reader edits the library
+        var message = Workbook.StaleBuild(dll, folder);
+        Assert.NotNull(message);
+        Assert.Contains("ConvNet.cs changed after the build", message);
+        Assert.Contains("dotnet build src/ConvLens -c Release", message);
+        Assert.Null(Workbook.StaleBuild(typeof(Workbook).Assembly.Location, Path.Combine(Shared.RepositoryRoot, "src", "ConvLens")));   // this build is current
+    }
 }
