@@ -40,6 +40,15 @@ public static class Workbook
     }
 
     /// <summary>
+    /// artifacts/notebook/convnet(.json, .weights): written by 02-define-and-train. CONVLENS_NOTEBOOK_CHECKPOINT moves it
+    /// (the tests do, so that running them never replaces a model the reader trained).
+    /// </summary>
+    public static string TrainedCheckpoint =>
+        Environment.GetEnvironmentVariable("CONVLENS_NOTEBOOK_CHECKPOINT") is { Length: > 0 } path
+            ? path
+            : Path.GetFullPath(Path.Combine(RepositoryData.Folder(), "..", "artifacts", "notebook", "convnet"));
+
+    /// <summary>
     /// Saves what notebook 02 trained to <see cref="TrainedCheckpoint"/>, with how it was trained and tested, and
     /// returns the full path; notebooks 03 to 06 then load it with <see cref="LoadModel"/>.
     /// </summary>
