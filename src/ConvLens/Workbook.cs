@@ -8,16 +8,16 @@ namespace ConvLens;
 public static class Workbook
 {
     /// <summary>
-    /// What a notebook's setup cell shows, as HTML (<c>HTML(Workbook.Start())</c>): plotly.js, once, for every chart the
+    /// What a notebook's setup cell shows (<c>Workbook.Start()</c>, its last line): plotly.js, once, for every chart the
     /// notebook draws later, offline; and, when a source file of the library is newer than the build the notebook
     /// loaded, one line saying so and how to fix it, instead of old behaviour that would puzzle the reader.
     /// </summary>
-    public static string Start()
+    public static NotebookStart Start()
     {
         string? stale = StaleBuild();
         if (stale is not null) Console.Error.WriteLine(stale);   // plain text too, for front ends that do not show HTML
         var warning = stale is null ? "" : $"<p style=\"color:#b2182b;font-weight:bold\">{System.Net.WebUtility.HtmlEncode(stale)}</p>";
-        return Plots.FigureHtml.PlotlyScript() + warning + "<span style=\"color:#666\">ConvLens loaded; charts work offline.</span>";
+        return new NotebookStart(Plots.FigureHtml.PlotlyScript() + warning + "<span style=\"color:#666\">ConvLens loaded; charts work offline.</span>");
     }
 
     /// <summary>A sentence if the ConvLens.dll in use is older than a source file of the library beside it, else null.</summary>
@@ -73,6 +73,12 @@ public static class Workbook
             : $"the shipped checkpoint ({info.Architecture}, {info.History.Count} epoch{(info.History.Count == 1 ? "" : "s")} on {info.Dataset}); train your own in 02-define-and-train";
         return (model, info, source);
     }
+}
+
+/// <summary>The setup cell's output: plotly.js for the notebook's charts, and a warning if the library build is stale.</summary>
+public sealed record NotebookStart(string Html) : Plots.INotebookHtml
+{
+    public string ToNotebookHtml() => Html;
 }
 
 /// <summary>An <see cref="IProgress{T}"/> that reports on the calling thread (Progress&lt;T&gt; posts to the thread pool, out of order).</summary>

@@ -23,7 +23,7 @@ public class NotebookClaimsTests
     static Dictionary<string, float[,]> HandMadeKernels()
     {
         string source = NotebookSource("01-what-a-cnn-does");
-        var body = Regex.Match(source, @"var kernels = tensor\(new float\[\]\s*\{(.*?)\}\)", RegexOptions.Singleline).Groups[1].Value;
+        var body = Regex.Match(source, @"var kernels = from_array\(new float\[\]\s*\{(.*?)\}\)", RegexOptions.Singleline).Groups[1].Value;
         var numbers = Regex.Replace(body, "//[^\n]*", "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
             .Select(t => t.TrimEnd('f').Split('/') is [var a, var b] ? float.Parse(a, CultureInfo.InvariantCulture) / float.Parse(b.TrimEnd('f'), CultureInfo.InvariantCulture) : float.Parse(t.TrimEnd('f'), CultureInfo.InvariantCulture))
             .ToArray();

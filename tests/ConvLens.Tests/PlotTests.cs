@@ -85,10 +85,10 @@ public class PlotTests
         Assert.DoesNotContain("<script src=", page);   // nothing fetched: plotly.js is inline
         var figure = sections[0].Figure;
         // Every chart output is the same small div and script; plotly.js travels in the setup cell's output, once.
-        var outputs = Enumerable.Range(0, 3).Select(_ => FigureHtml.Notebook(figure)).ToList();
+        var outputs = Enumerable.Range(0, 3).Select(_ => figure.ToNotebookHtml()).ToList();
         Assert.All(outputs, o => Assert.Equal(0, Count(o, "window.Plotly = Plotly")));
         Assert.All(outputs, o => Assert.Equal(1, Count(o, "Plotly.newPlot(")));
-        Assert.Equal(1, Count(Workbook.Start(), "window.Plotly = Plotly"));
+        Assert.Equal(1, Count(Workbook.Start().ToNotebookHtml(), "window.Plotly = Plotly"));
     }
 
     static int Count(string text, string part) => (text.Length - text.Replace(part, "").Length) / part.Length;

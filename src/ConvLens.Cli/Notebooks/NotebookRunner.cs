@@ -144,10 +144,10 @@ public static partial class NotebookRunner
                     shown["data"] = Data(e.Body);
                 break;
             case "DiagnosticsProduced":
-                // Compiler warnings show under the cell, as in Jupyter; errors come with CommandFailed.
-                foreach (var d in e.Body["formattedDiagnostics"]?.AsArray() ?? [])
-                    if ((string?)d?["value"] is { } text && text.Contains(": warning "))
-                        Stream(outputs, "stderr", text + "\n");
+                // Compiler warnings show under the cell, as Jupyter shows them (on stderr); errors come with CommandFailed.
+                foreach (var d in e.Body["diagnostics"]?.AsArray() ?? [])
+                    if (string.Equals((string?)d?["severity"], "warning", StringComparison.OrdinalIgnoreCase))
+                        Stream(outputs, "stderr", $"warning {(string?)d!["code"]}: {(string?)d["message"]}\n");
                 break;
             case "CommandFailed":
                 outputs.Add(Error((string?)e.Body["message"] ?? "the cell failed"));

@@ -139,8 +139,11 @@ public sealed class Layout
 }
 
 /// <summary>A plotly.js figure: traces and a layout. Show it with <see cref="FigureHtml"/>.</summary>
-public sealed class Figure
+public sealed class Figure : INotebookHtml
 {
+    /// <summary>The figure as a notebook output: its div and script (plotly.js comes with the setup cell's output).</summary>
+    public string ToNotebookHtml() => FigureHtml.Div(this);
+
     public List<Trace> Data { get; } = [];
 
     /// <summary>The heatmap traces, in order.</summary>

@@ -3,6 +3,16 @@ using System.Text;
 
 namespace ConvLens.Plots;
 
+/// <summary>
+/// Something a notebook shows as HTML: a figure, or the setup cell's output. A notebook's setup cell registers one
+/// formatter for this interface with the host (the host's own HTML() helper would bring a compiler warning, CS1701,
+/// about its ASP.NET assembly's version into every notebook).
+/// </summary>
+public interface INotebookHtml
+{
+    string ToNotebookHtml();
+}
+
 /// <summary>A heading, a sentence on what to look at, and a figure: one part of a page.</summary>
 public sealed record Section(string Heading, string? Description, Figure Figure);
 
@@ -48,13 +58,6 @@ public static class FigureHtml
     /// <summary>Writes <see cref="Page"/> to <paramref name="path"/> atomically (temporary file, then rename).</summary>
     public static void WritePage(string path, string title, IEnumerable<Section> sections) =>
         AtomicFile.WriteAllText(path, Page(title, sections));
-
-    /// <summary>
-    /// HTML for a notebook output: the figure's div and script, without plotly.js. The notebook's setup cell shows
-    /// <see cref="PlotlyScript"/> once (<see cref="Workbook.Start"/>), so a saved notebook carries the library once, in
-    /// an output that rerunning a chart cell never replaces.
-    /// </summary>
-    public static string Notebook(Figure figure) => Div(figure);
 
     /// <summary>plotly.js in a script element: for the output of a notebook's setup cell, which every later chart uses.</summary>
     public static string PlotlyScript() => $"<script>{PlotlyJs}</script>";
