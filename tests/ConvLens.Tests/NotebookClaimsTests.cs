@@ -146,6 +146,11 @@ public class NotebookClaimsTests
         string training = NotebookSource("02-define-and-train");
         Assert.Contains("1568", training);
         Assert.Contains("576", training);
+        // 02: "an epoch is one pass over all the training images: 48,000 / 128 = 375 batches".
+        using var schedule = new ConvLens.Training.TrainingSchedule(60000, new ConvLens.Training.TrainingOptions());
+        Assert.Equal(48000, schedule.TrainIndices.shape[0]);
+        Assert.Equal(375, schedule.Batches);
+        Assert.Contains("48,000 / 128 = 375 batches", training);
     }
 
     [Fact]
