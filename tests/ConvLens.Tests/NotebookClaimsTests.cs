@@ -91,6 +91,9 @@ public class NotebookClaimsTests
         float slashEdge = MaxAbs(Respond(diagonal, Edge(45))), backslashEdge = MaxAbs(Respond(diagonal, Edge(135)));
         Assert.Equal(0f, backslashEdge);
         Assert.True(slashEdge > MaxAbs(Respond(diagonal, Edge(0))) && slashEdge > MaxAbs(Respond(diagonal, Edge(90))), $"'/' edge {slashEdge}");
+        // 01 says: "to horizontal and vertical edges it gives ¾ of that".
+        Assert.Equal(0.75f * slashEdge, MaxAbs(Respond(diagonal, Edge(0))), 5);
+        Assert.Equal(0.75f * slashEdge, MaxAbs(Respond(diagonal, Edge(90))), 5);
     }
 
     /// <summary>Ink on one side of a straight boundary through the middle: below (0°), right of it (90°), below-right of "/" (45°), below-left of "\" (135°).</summary>
