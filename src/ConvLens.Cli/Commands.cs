@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Text.Json;
 using ConvLens.Checkpoints;
 using ConvLens.Data;
-using ConvLens.Explain;
 using ConvLens.Model;
 using ConvLens.Plots;
 using ConvLens.Training;
@@ -57,7 +56,7 @@ public static class Commands
         foreach (var line in LookCommands.WriteFeatureMaps(model, data.Train, Math.Min(4, data.Train.Count - 1), [], Palette.Viridis, Scale.Shared, a.Output)) log.WriteLine(line);
         string overTime = Path.Combine(a.Output, "filters-over-time.html");
         FigureHtml.WritePage(overTime, "ConvLens · conv1's filters during training",
-            [new Section("conv1 through training", "Move the slider: from random weights before training to the edge detectors of the last epoch, on one colour scale.", Charts.FiltersOverTime(filterHistory))]);
+            [new Section("conv1 through training", "Move the slider: from random weights before training to the edge detectors of the last epoch, on one colour scale.", Charts.FiltersOverTime(filterHistory.Layer, filterHistory.Snapshots))]);
         log.WriteLine($"wrote {overTime}");
         log.WriteLine($"total  {FormatDuration(clock.Elapsed)}, peak memory {Memory.PeakMiB():F0} MiB");
 

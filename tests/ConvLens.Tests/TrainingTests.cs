@@ -1,3 +1,4 @@
+using ConvLens.Explain;
 using ConvLens.Data;
 using ConvLens.Model;
 using ConvLens.Training;
@@ -70,5 +71,20 @@ public class TrainingTests
         using var model = new ConvNet();
         var options = new TrainingOptions { Epochs = epochs, BatchSize = batch, LearningRate = lr };
         Assert.Contains(message, Assert.Throws<ConvLensException>(() => Trainer.Train(model, Shared.Mnist.Train, options)).Message);
+    }
+
+    [Fact]
+    public void Filter_snapshots_taken_between_batches_outlive_the_batch_and_differ()
+    {
+        // The trainer reports batches from inside its per-batch dispose scope; a snapshot kept from there must survive it.
+        using var pool = Shared.Mnist.Train.Take(2000);   // 1600 training images: 13 batches of 128
+        using var model = new ConvNet(ConvNetSpec.Article, seed: 4);
+        using var history = new FilterHistory(model, "conv1", everyBatches: 5);
+        Trainer.Train(model, pool, new TrainingOptions { Epochs = 1, Seed = 4 }, history);
+
+        Assert.Equal(["before training", "epoch 1, batch 5", "epoch 1, batch 10", "after epoch 1"], history.Snapshots.Select(s => s.Label));
+        var sums = history.Snapshots.Select(s => s.Weights.abs().sum().item<float>()).ToList();   // reading a disposed tensor throws
+        Assert.All(sums, v => Assert.True(float.IsFinite(v) && v > 0));
+        Assert.Equal(sums.Count, sums.Distinct().Count());   // the filters moved between snapshots
     }
 }

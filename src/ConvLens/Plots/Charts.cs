@@ -232,20 +232,20 @@ public static class Charts
         }).ToList(), Math.Min(columns, images.Count), Palette.Greys, Scale.Shared, "pixel");
 
     /// <summary>
-    /// A layer's filters through training, with a slider over the snapshots of <paramref name="history"/>: all on one
+    /// The filters of <paramref name="layer"/> through training, with a slider over <paramref name="snapshots"/> (a FilterHistory records them): all on one
     /// colour scale, so growing weights show as deepening colour. Input channel <paramref name="channel"/> for deeper layers.
     /// </summary>
-    public static Figure FiltersOverTime(Explain.FilterHistory history, int channel = 0)
+    public static Figure FiltersOverTime(string layer, IReadOnlyList<Training.FilterSnapshot> snapshots, int channel = 0)
     {
-        var snapshots = history.Snapshots;
+        if (snapshots.Count == 0) throw new ArgumentException("Give at least one snapshot.", nameof(snapshots));
         var grids = snapshots.Select(s =>
         {
             var panels = Enumerable.Range(0, (int)s.Weights.shape[0]).Select(o =>
             {
                 using var kernel = s.Weights[o, channel];
-                return Panel.From($"{history.Layer} · filter {o}", kernel, $"{history.Layer} · filter {o} · {s.Label}");
+                return Panel.From($"#{o}", kernel, $"{layer} · filter {o} · {s.Label}");
             }).ToList();
-            return Heatmaps.Grid($"{history.Layer} filters, {s.Label}", panels, Math.Min(8, panels.Count), Palette.Diverging, Scale.Shared, "weight");
+            return Heatmaps.Grid($"{layer} filters, {s.Label}", panels, Math.Min(8, panels.Count), Palette.Diverging, Scale.Shared, "weight");
         }).ToList();
         var figure = grids[0];
         double abs = grids.Max(g => g.Layout.Coloraxis!.Cmax!.Value);
@@ -260,7 +260,7 @@ public static class Charts
                 Steps = snapshots.Select((s, i) => new SliderStep(s.Label, "update",
                 [
                     new Dictionary<string, object> { ["visible"] = Enumerable.Range(0, figure.Data.Count).Select(t => t / perSnapshot == i).ToArray() },
-                    new Dictionary<string, object> { ["title.text"] = $"{history.Layer} filters, {s.Label}" },
+                    new Dictionary<string, object> { ["title.text"] = $"{layer} filters, {s.Label}" },
                 ])).ToList(),
             },
         ];

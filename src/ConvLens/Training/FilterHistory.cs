@@ -1,8 +1,7 @@
 using ConvLens.Inspection;
-using ConvLens.Training;
 using static TorchSharp.torch;
 
-namespace ConvLens.Explain;
+namespace ConvLens.Training;
 
 /// <summary>One snapshot of a layer's filters during training.</summary>
 public sealed record FilterSnapshot(string Label, int Epoch, int Batch, Tensor Weights);
@@ -10,7 +9,7 @@ public sealed record FilterSnapshot(string Label, int Epoch, int Batch, Tensor W
 /// <summary>
 /// Records a conv layer's filters while a model trains: before the first step, after every epoch and, optionally, every
 /// <c>everyBatches</c> batches. Pass it to <see cref="Trainer.Train"/> as the progress (it forwards every report to
-/// <c>inner</c>), then draw it with <c>Charts.FiltersOverTime</c>.
+/// <c>inner</c>), then draw its snapshots with <c>Charts.FiltersOverTime</c>.
 /// </summary>
 public sealed class FilterHistory : IProgress<TrainingProgress>, IDisposable
 {
