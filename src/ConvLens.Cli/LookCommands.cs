@@ -41,15 +41,19 @@ public static class LookCommands
     {
         Commands.EnsureWritable(output);
         var names = layers.Length > 0 ? layers : Inspect.ConvLayers(model).ToArray();
-        string page = Path.Combine(output, "filters.html");
-        FigureHtml.WritePage(page, "ConvLens · learned filters", Charts.FilterSections(model, names, palette, scale));
-        string numbers = Path.Combine(output, "filters.json");
-        WriteJson(numbers, names.ToDictionary(n => n, n =>
+        var weights = names.ToDictionary(n => n, n => Inspect.Filters(model, n));   // once, for the page and the numbers
+        try
         {
-            using var w = Inspect.Filters(model, n);
-            return new { shape = w.shape, weights = Nested(w) };
-        }));
-        return [$"wrote {page}", $"wrote {numbers} (weights as [filter][input channel][row][column])"];
+            string page = Path.Combine(output, "filters.html");
+            FigureHtml.WritePage(page, "ConvLens · learned filters", Charts.FilterSections(weights, palette, scale));
+            string numbers = Path.Combine(output, "filters.json");
+            WriteJson(numbers, weights.ToDictionary(w => w.Key, w => new { shape = w.Value.shape, weights = Nested(w.Value) }));
+            return [$"wrote {page}", $"wrote {numbers} (weights as [filter][input channel][row][column])"];
+        }
+        finally
+        {
+            foreach (var w in weights.Values) w.Dispose();
+        }
     }
 
     public static int FeatureMaps(string? checkpointPath, string? dataDir, ImageChoice choice, string[] layers, Palette palette, Scale scale, string output)

@@ -13,7 +13,7 @@ public class PlotTests
     public void A_filter_figure_has_one_labelled_upright_square_heatmap_per_filter_holding_its_weights()
     {
         using var model = Shared.ShippedModel();
-        var figure = Charts.Filters(model, "conv1");
+        var figure = Charts.Filters("conv1", Inspect.Filters(model, "conv1"));
         using var weights = Inspect.Filters(model, "conv1");
         Assert.Equal(16, figure.Data.Count);
         for (int f = 0; f < 16; f++)
@@ -38,7 +38,7 @@ public class PlotTests
     public void The_json_is_what_plotly_reads()
     {
         using var model = Shared.ShippedModel();
-        using var json = JsonDocument.Parse(Charts.Filters(model, "conv2", channel: 3, Palette.Viridis, Scale.PerPanel).ToJson());
+        using var json = JsonDocument.Parse(Charts.Filters("conv2", Inspect.Filters(model, "conv2"), channel: 3, Palette.Viridis, Scale.PerPanel).ToJson());
         var trace = json.RootElement.GetProperty("data")[0];
         Assert.Equal("heatmap", trace.GetProperty("type").GetString());
         Assert.Equal("Viridis", trace.GetProperty("colorscale").GetString());
@@ -52,7 +52,7 @@ public class PlotTests
     public void The_kernel_mosaic_places_every_kernel_and_labels_filters_and_channels()
     {
         using var model = Shared.ShippedModel();
-        var figure = Charts.AllKernels(model, "conv2");
+        var figure = Charts.AllKernels("conv2", Inspect.Filters(model, "conv2"));
         using var w = Inspect.Filters(model, "conv2");
         var z = figure.Heatmaps.Single().Z;
         Assert.Equal((32 * 6 - 1, 16 * 6 - 1), (z.Length, z[0].Length));
@@ -78,7 +78,7 @@ public class PlotTests
     public void Pages_carry_plotly_once_and_notebook_charts_leave_it_to_the_setup_cell()
     {
         using var model = Shared.ShippedModel();
-        var sections = Charts.FilterSections(model);
+        var sections = Charts.FilterSections(Inspect.ConvLayers(model).ToDictionary(l => l, l => Inspect.Filters(model, l)));
         string page = FigureHtml.Page("t", sections);
         Assert.Equal(1, Count(page, "window.Plotly = Plotly"));
         Assert.Equal(sections.Count, Count(page, "Plotly.newPlot("));

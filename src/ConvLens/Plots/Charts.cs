@@ -8,12 +8,13 @@ namespace ConvLens.Plots;
 public static class Charts
 {
     /// <summary>
-    /// The filters of conv layer <paramref name="layer"/>, one panel each, on input channel <paramref name="channel"/>
+    /// The filters of conv layer <paramref name="layer"/>, <paramref name="weights"/> [filters, input channels, rows,
+    /// columns] (read them with <c>Inspect.Filters</c>), one panel each, on input channel <paramref name="channel"/>
     /// (the article shows channel 0 of conv2). Weights use a diverging palette around zero unless told otherwise.
     /// </summary>
-    public static Figure Filters(nn.Module model, string layer, int channel = 0, Palette palette = Palette.Diverging, Scale scale = Scale.Shared, int? columns = null)
+    public static Figure Filters(string layer, Tensor weights, int channel = 0, Palette palette = Palette.Diverging, Scale scale = Scale.Shared, int? columns = null)
     {
-        using var weights = Inspect.Filters(model, layer);
+        if (weights.dim() != 4) throw new ArgumentException($"Conv weights are [filters, input channels, rows, columns], not [{string.Join(", ", weights.shape)}].");
         int outs = (int)weights.shape[0], ins = (int)weights.shape[1];
         if (channel < 0 || channel >= ins)
             throw new ConvLensException($"Input channel {channel} is out of range: {layer} has input channels 0 to {ins - 1}.");
@@ -28,19 +29,12 @@ public static class Charts
         return Heatmaps.Grid(title, panels, columns ?? Math.Min(8, outs), palette, scale, "weight");
     }
 
-    /// <summary>Every kernel of <paramref name="layer"/> (filters × input channels) in one readable mosaic.</summary>
-    public static Figure AllKernels(nn.Module model, string layer, Palette palette = Palette.Diverging)
-    {
-        using var weights = Inspect.Filters(model, layer);
-        return Heatmaps.KernelMosaic(layer, weights, palette);
-    }
+    /// <summary>Every kernel of <paramref name="layer"/>'s <paramref name="weights"/> (filters × input channels) in one readable mosaic.</summary>
+    public static Figure AllKernels(string layer, Tensor weights, Palette palette = Palette.Diverging) =>
+        Heatmaps.KernelMosaic(layer, weights, palette);
 
-    /// <summary>The size (L2 norm) of each kernel of <paramref name="layer"/>: which input channels each filter uses.</summary>
-    public static Figure KernelNorms(nn.Module model, string layer)
-    {
-        using var weights = Inspect.Filters(model, layer);
-        return Heatmaps.KernelNorms(layer, weights);
-    }
+    /// <summary>The size (L2 norm) of each kernel of <paramref name="layer"/>'s <paramref name="weights"/>: which input channels each filter uses.</summary>
+    public static Figure KernelNorms(string layer, Tensor weights) => Heatmaps.KernelNorms(layer, weights);
 
     /// <summary>One input image, upright, grey, with its pixel values on hover.</summary>
     public static Figure Image(Tensor image, string title)
@@ -65,12 +59,11 @@ public static class Charts
     }
 
     /// <summary>
-    /// Each filter of conv layer <paramref name="layer"/> (input channel 0) beside the feature map it produced,
+    /// Each filter of conv layer <paramref name="layer"/> (its <paramref name="weights"/>, input channel 0) beside the feature map it produced,
     /// <paramref name="maps"/> [channels, height, width]: what the filter looks for, and where in the image it found it.
     /// </summary>
-    public static Figure FiltersBesideMaps(nn.Module model, string layer, Tensor maps, string? about = null, int pairsPerRow = 4)
+    public static Figure FiltersBesideMaps(string layer, Tensor weights, Tensor maps, string? about = null, int pairsPerRow = 4)
     {
-        using var weights = Inspect.Filters(model, layer);
         if (maps.dim() != 3 || maps.shape[0] != weights.shape[0])
             throw new ArgumentException($"{layer} has {weights.shape[0]} filters; give its maps, [{weights.shape[0]}, height, width], not [{string.Join(", ", maps.shape)}].");
         string of = weights.shape[1] == 1 ? "" : ", input channel 0";
@@ -85,23 +78,22 @@ public static class Charts
             pairs, pairsPerRow, (Palette.Diverging, "weight"), (Palette.Viridis, "activation"));
     }
 
-    /// <summary>The sections of the filters page: every conv layer's filters (channel 0), and for layers with several input channels all kernels and their norms.</summary>
-    public static IReadOnlyList<Section> FilterSections(nn.Module model, IEnumerable<string>? layers = null, Palette palette = Palette.Diverging, Scale scale = Scale.Shared)
+    /// <summary>The sections of the filters page, from each conv layer's weights by name: its filters (channel 0), and for layers with several input channels all kernels and their norms.</summary>
+    public static IReadOnlyList<Section> FilterSections(IReadOnlyDictionary<string, Tensor> layers, Palette palette = Palette.Diverging, Scale scale = Scale.Shared)
     {
         var sections = new List<Section>();
-        foreach (var layer in layers ?? Inspect.ConvLayers(model))
+        foreach (var (layer, weights) in layers)
         {
-            using var weights = Inspect.Filters(model, layer);
             long ins = weights.shape[1];
             sections.Add(new Section($"{layer}: filters" + (ins > 1 ? " (input channel 0, as in the article)" : ""),
                 $"Each panel is one learned {weights.shape[2]}×{weights.shape[3]} filter. " +
                 (palette == Palette.Diverging ? "Red weights add where the input is bright, blue weights subtract; white is zero. " : "") +
                 "Hover for exact values.",
-                Filters(model, layer, 0, palette, scale)));
+                Filters(layer, weights, 0, palette, scale)));
             if (ins > 1)
             {
-                sections.Add(new Section($"{layer}: every kernel", $"All {weights.shape[0]} filters × {ins} input channels: one row of kernels per filter, one column per input channel of the layer before.", AllKernels(model, layer, palette)));
-                sections.Add(new Section($"{layer}: kernel sizes", "The L2 norm of each kernel: bright cells are the input channels a filter listens to most.", KernelNorms(model, layer)));
+                sections.Add(new Section($"{layer}: every kernel", $"All {weights.shape[0]} filters × {ins} input channels: one row of kernels per filter, one column per input channel of the layer before.", AllKernels(layer, weights, palette)));
+                sections.Add(new Section($"{layer}: kernel sizes", "The L2 norm of each kernel: bright cells are the input channels a filter listens to most.", KernelNorms(layer, weights)));
             }
         }
         return sections;
