@@ -1,5 +1,5 @@
+using ConvLens.Training;
 using ConvLens.Data;
-using ConvLens.Inspection;
 using static TorchSharp.torch;
 
 namespace ConvLens.Plots;
@@ -118,11 +118,11 @@ public static class Charts
     /// The article's training curves: loss (left) and accuracy (right) per epoch, for the training and validation splits.
     /// Draw it again after each epoch to watch training live.
     /// </summary>
-    public static Figure TrainingCurves(IReadOnlyList<Training.EpochResult> history, int? epochs = null)
+    public static Figure TrainingCurves(IReadOnlyList<EpochResult> history, int? epochs = null)
     {
         var figure = new Figure();
         double[] x = history.Select(e => (double)e.Epoch).ToArray();
-        Scatter Line(string name, Func<Training.EpochResult, double> y, string axis, string format) => new()
+        Scatter Line(string name, Func<EpochResult, double> y, string axis, string format) => new()
         {
             Name = name, X = x, Y = history.Select(y).ToArray(), Xaxis = "x" + axis, Yaxis = "y" + axis,
             Hovertemplate = $"{name}<br>epoch %{{x}}: %{{y:{format}}}<extra></extra>",
@@ -162,7 +162,7 @@ public static class Charts
     }
 
     /// <summary>The confusion matrix of <paramref name="evaluation"/>, the diagonal left blank, each row labelled with its class's accuracy.</summary>
-    public static Figure Confusion(Training.Evaluation evaluation, IReadOnlyList<string> classes)
+    public static Figure Confusion(Evaluation evaluation, IReadOnlyList<string> classes)
     {
         var counts = evaluation.ConfusionMatrix();
         int k = counts.GetLength(0);
@@ -200,7 +200,7 @@ public static class Charts
     }
 
     /// <summary>The misclassified images of <paramref name="set"/>, most confident mistakes first, titled true → predicted (confidence).</summary>
-    public static Figure Misclassified(ImageSet set, Training.Evaluation evaluation, int count = 16)
+    public static Figure Misclassified(ImageSet set, Evaluation evaluation, int count = 16)
     {
         var wrong = evaluation.Misclassified().Take(count).ToList();
         if (wrong.Count == 0) throw new ConvLensException($"No image of the {set.Split} split is misclassified.");
@@ -227,7 +227,7 @@ public static class Charts
     /// The filters of <paramref name="layer"/> through training, with a slider over <paramref name="snapshots"/> (a FilterHistory records them): all on one
     /// colour scale, so growing weights show as deepening colour. Input channel <paramref name="channel"/> for deeper layers.
     /// </summary>
-    public static Figure FiltersOverTime(string layer, IReadOnlyList<Training.FilterSnapshot> snapshots, int channel = 0)
+    public static Figure FiltersOverTime(string layer, IReadOnlyList<FilterSnapshot> snapshots, int channel = 0)
     {
         if (snapshots.Count == 0) throw new ArgumentException("Give at least one snapshot.", nameof(snapshots));
         var grids = snapshots.Select(s =>
