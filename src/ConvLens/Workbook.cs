@@ -14,10 +14,29 @@ public static class Workbook
     /// </summary>
     public static NotebookStart Start()
     {
+        RegisterWithNotebookHost();
         string? stale = StaleBuild();
         if (stale is not null) Console.Error.WriteLine(stale);   // plain text too, for front ends that do not show HTML
         var warning = stale is null ? "" : $"<p style=\"color:#b2182b;font-weight:bold\">{System.Net.WebUtility.HtmlEncode(stale)}</p>";
         return new NotebookStart(Plots.FigureHtml.PlotlyScript() + warning + "<span style=\"color:#666\">ConvLens loaded; charts work offline.</span>");
+    }
+
+    /// <summary>
+    /// Tells the notebook host to show every <see cref="Plots.INotebookHtml"/> (figures, the setup output) as HTML. The
+    /// library does not reference the host (it runs in the CLI and the tests too); inside a host the host's Formatting
+    /// assembly is loaded, and its Formatter.Register(Type, Action&lt;object, TextWriter&gt;, string) is found by name
+    /// (present in the pinned 1.0.712001). Returns false outside a host.
+    /// </summary>
+    public static bool RegisterWithNotebookHost()
+    {
+        var formatter = AppDomain.CurrentDomain.GetAssemblies()
+            .FirstOrDefault(a => a.GetName().Name == "Microsoft.DotNet.Interactive.Formatting")
+            ?.GetType("Microsoft.DotNet.Interactive.Formatting.Formatter");
+        var register = formatter?.GetMethod("Register", [typeof(Type), typeof(Action<object, TextWriter>), typeof(string)]);
+        if (register is null) return false;
+        Action<object, TextWriter> write = (value, writer) => writer.Write(((Plots.INotebookHtml)value).ToNotebookHtml());
+        register.Invoke(null, [typeof(Plots.INotebookHtml), write, "text/html"]);
+        return true;
     }
 
     /// <summary>A sentence if the ConvLens.dll in use is older than a source file of the library beside it, else null.</summary>

@@ -4,7 +4,7 @@ using System.Text;
 namespace ConvLens.Plots;
 
 /// <summary>
-/// Something a notebook shows as HTML: a figure, or the setup cell's output. A notebook's setup cell registers one
+/// Something a notebook shows as HTML: a figure, or the setup cell's output. <see cref="Workbook.Start"/> registers one
 /// formatter for this interface with the host (the host's own HTML() helper would bring a compiler warning, CS1701,
 /// about its ASP.NET assembly's version into every notebook).
 /// </summary>
