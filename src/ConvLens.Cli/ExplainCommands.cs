@@ -32,9 +32,8 @@ public static class ExplainCommands
         int target = s.Target ?? predicted;
         if (target < 0 || target >= probabilities.Length)
             throw new ConvLensException($"Class {target} is out of range: the model has classes 0 to {probabilities.Length - 1}.");
-        // Grad-CAM's usual layer is the last conv block's output (after pooling and ReLU), where there is one.
+        // Grad-CAM's usual layer is the last conv block's output (after pooling and ReLU; BlockOutputs falls back to the conv layers).
         var blocks = Inspect.BlockOutputs(model);
-        if (blocks.Count == 0) blocks = Inspect.ConvLayers(model).ToList();
         string layer = s.Layer ?? blocks[^1];
 
         var timings = new List<(string Method, double Seconds)>();

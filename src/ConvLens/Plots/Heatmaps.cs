@@ -57,18 +57,7 @@ public static class Heatmaps
         var figure = new Figure();
         var cells = LayOutGrid(figure, title, panels.Select(p => p.Title).ToList(), columns, perPanel ? 1.6 : 1.1, panelPixels, perPanel ? 0.45 : 0.12);
         if (!perPanel)
-        {
-            var (min, max) = Range(panels.Select(p => p.Values));
-            double abs = Math.Max(Math.Abs(min), Math.Abs(max));
-            figure.Layout.Coloraxis = new ColorAxis
-            {
-                Colorscale = colours,
-                Reversescale = reverse,
-                Cmin = palette == Palette.Diverging ? -abs : min,
-                Cmax = palette == Palette.Diverging ? abs : max,
-                Colorbar = new ColorBar { Title = new Text(valueLabel) },
-            };
-        }
+            figure.Layout.Coloraxis = SharedScale(palette, panels, new ColorBar { Title = new Text(valueLabel) });
         else figure.Layout.Margin = figure.Layout.Margin! with { R = 40 };
 
         for (int i = 0; i < panels.Count; i++)
@@ -112,18 +101,8 @@ public static class Heatmaps
         var panels = pairs.SelectMany(p => new[] { p.Left, p.Right }).ToList();
         var cells = LayOutGrid(figure, title, panels.Select(p => p.Title).ToList(), 2 * pairsPerRow, 1.1, panelPixels);
         figure.Layout.Margin = figure.Layout.Margin! with { R = 170 };
-        ColorAxis Axis((Palette Palette, string Label) side, IEnumerable<Panel> of, double x)
-        {
-            var (colours, reverse) = Colours(side.Palette);
-            var (min, max) = Range(of.Select(p => p.Values));
-            double abs = Math.Max(Math.Abs(min), Math.Abs(max));
-            bool diverging = side.Palette == Palette.Diverging;
-            return new ColorAxis
-            {
-                Colorscale = colours, Reversescale = reverse, Cmin = diverging ? -abs : min, Cmax = diverging ? abs : max,
-                Colorbar = new ColorBar { Title = new Text(side.Label), X = x, Len = 0.9, Thickness = 12 },
-            };
-        }
+        ColorAxis Axis((Palette Palette, string Label) side, IEnumerable<Panel> of, double x) =>
+            SharedScale(side.Palette, of, new ColorBar { Title = new Text(side.Label), X = x, Len = 0.9, Thickness = 12 });
         figure.Layout.Coloraxis = Axis(left, pairs.Select(p => p.Left), 1.02);
         figure.Layout.Axes["coloraxis2"] = Axis(right, pairs.Select(p => p.Right), 1.14);
         for (int i = 0; i < panels.Count; i++)
@@ -138,6 +117,16 @@ public static class Heatmaps
             });
         }
         return figure;
+    }
+
+    /// <summary>One colour scale for all of <paramref name="panels"/>: their range, centred on zero for a diverging palette.</summary>
+    static ColorAxis SharedScale(Palette palette, IEnumerable<Panel> panels, ColorBar bar)
+    {
+        var (colours, reverse) = Colours(palette);
+        var (min, max) = Range(panels.Select(p => p.Values));
+        double abs = Math.Max(Math.Abs(min), Math.Abs(max));
+        bool diverging = palette == Palette.Diverging;
+        return new ColorAxis { Colorscale = colours, Reversescale = reverse, Cmin = diverging ? -abs : min, Cmax = diverging ? abs : max, Colorbar = bar };
     }
 
     /// <summary>One panel of a grid: its axes' suffix ("", "2", …) and its place on the page, as fractions.</summary>
