@@ -54,6 +54,7 @@ public static class Commands
         // The rest of the article: the learned filters and the feature maps of training image 4 (a 9 in MNIST).
         foreach (var line in LookCommands.WriteFilters(model, [], Palette.Diverging, Scale.Shared, a.Output)) log.WriteLine(line);
         foreach (var line in LookCommands.WriteFeatureMaps(model, data.Train, Math.Min(4, data.Train.Count - 1), [], Palette.Viridis, Scale.Shared, a.Output)) log.WriteLine(line);
+        foreach (var line in LookCommands.WriteExplorer(model, info, data.Test, ConvLens.Explorer.PageTestImages, a.Output)) log.WriteLine(line);
         string overTime = Path.Combine(a.Output, "filters-over-time.html");
         FigureHtml.WritePage(overTime, "ConvLens · conv1's filters during training",
             [new Section("conv1 through training", "Move the slider: from random weights before training to the edge detectors of the last epoch, on one colour scale.", Charts.FiltersOverTime(filterHistory.Layer, filterHistory.Snapshots))]);

@@ -93,6 +93,25 @@ public static class LookCommands
         }
     }
 
+    public static int Explorer(string? checkpointPath, string? dataDir, int testImages, string output)
+    {
+        var (model, info) = LoadModel(checkpointPath);
+        using var __ = model;
+        using var data = Datasets.Load(info.Dataset, dataDir);
+        foreach (var line in WriteExplorer(model, info, data.Test, testImages, output)) Console.WriteLine(line);
+        return 0;
+    }
+
+    /// <summary>Writes explorer.html for <paramref name="model"/>, with the first <paramref name="testImages"/> images of <paramref name="test"/>; returns a line per file written.</summary>
+    public static IReadOnlyList<string> WriteExplorer(ConvNet model, CheckpointInfo info, ImageSet test, int testImages, string output)
+    {
+        Commands.EnsureWritable(output);
+        string about = $"Trained on {info.Dataset} for {info.History.Count} epoch{(info.History.Count == 1 ? "" : "s")}" +
+            (info.Test is { } t ? $", {t.Accuracy:P2} on its {t.Count} test images." : ".");
+        string page = ConvLens.Explorer.WritePage(Path.Combine(output, "explorer.html"), model, test, testImages, about);
+        return [$"wrote {page} ({new FileInfo(page).Length / 1024.0 / 1024.0:F1} MB; open it in a browser and draw a digit)"];
+    }
+
     static (ConvNet Model, CheckpointInfo Info) LoadModel(string? checkpointPath) => Checkpoint.LoadOrShipped(checkpointPath);
 
     static void WriteJson(string path, object value) => AtomicFile.WriteAllText(path, JsonSerializer.Serialize(value));

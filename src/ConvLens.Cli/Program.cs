@@ -109,6 +109,14 @@ var errors = new Command("errors", "Write a page of the model's mistakes on the 
 };
 errors.SetAction(parse => Run(() => ExplainCommands.Mistakes(parse.GetValue(checkpoint), parse.GetValue(dataDir), parse.GetValue(lookOutput)!)));
 
+var explorerImages = new Option<int>("--test-images") { Description = "Test images the page embeds, for its 'load test image N'.", DefaultValueFactory = _ => Explorer.PageTestImages };
+Require(explorerImages, v => v >= 0, "--test-images must be 0 or more");
+var explorer = new Command("explorer", "Write the live explorer (explorer.html): draw a digit and watch the model's probabilities and feature maps change as you draw, with each map pixel's receptive field on hover. One self-contained page: it works offline.")
+{
+    checkpoint, dataDir, explorerImages, lookOutput,
+};
+explorer.SetAction(parse => Run(() => LookCommands.Explorer(parse.GetValue(checkpoint), parse.GetValue(dataDir), parse.GetValue(explorerImages), parse.GetValue(lookOutput)!)));
+
 var only = new Argument<string[]>("notebooks") { Description = "Run only the notebooks whose names start with these (e.g. 02 05). Default: all, in order.", Arity = ArgumentArity.ZeroOrMore };
 var quick = new Option<bool>("--quick") { Description = "A short run: " + string.Join(", ", ConvLens.Cli.Notebooks.NotebookRunner.Quick.Select(p => $"{p.Key}={p.Value}")) + "." };
 var parameter = new Option<string[]>("--parameter", "-p") { Description = "NAME=VALUE: set a parameter of the notebooks' parameters cells (papermill style), e.g. -p epochs=3.", AllowMultipleArgumentsPerToken = false };
@@ -134,7 +142,7 @@ workbook.SetAction(parse => Run(() =>
 }));
 
 // A plain Command named convlens as the root, so help reads "convlens train", not the assembly name.
-var root = new Command("convlens", "ConvLens: train a small CNN on MNIST and look inside it.") { new HelpOption(), new VersionOption(), train, evaluate, layersCommand, filters, featureMaps, explain, preferred, errors, workbook };
+var root = new Command("convlens", "ConvLens: train a small CNN on MNIST and look inside it.") { new HelpOption(), new VersionOption(), train, evaluate, layersCommand, filters, featureMaps, explain, preferred, errors, explorer, workbook };
 var parsed = root.Parse(args);
 if (parsed.Errors.Count > 0)
 {

@@ -66,6 +66,18 @@ public static class Inspect
         ConvLayers(model).Zip(BlockOutputs(model)).SelectMany(p => p.First == p.Second ? [p.First] : new[] { p.First, p.Second }).ToList();
 
     /// <summary>
+    /// The input window unit (<paramref name="row"/>, <paramref name="column"/>) of <paramref name="layer"/> sees, clipped at
+    /// the image's borders: for the article's net a conv2 unit sees 14×14 pixels (conv1's 5×5, pooled, then conv2's 5×5
+    /// over pooled maps), fewer at the borders, where padding stands in for the rest.
+    /// </summary>
+    public static InputWindow ReceptiveField(Model.ConvNet model, string layer, int row, int column) =>
+        ReceptiveFields(model)[Known(model, layer)].Window(row, column);
+
+    /// <summary>The receptive field of every layer of <paramref name="model"/>, by name, in the order they run.</summary>
+    public static IReadOnlyDictionary<string, LayerReceptiveField> ReceptiveFields(Model.ConvNet model) =>
+        LayerReceptiveField.OfLayers(model.Spec, model.Layers.Select(l => l.Name)).ToDictionary(f => f.Layer);
+
+    /// <summary>
     /// Runs <paramref name="input"/> (one image, [1, C, H, W] or [C, H, W]) through <paramref name="model"/> in eval mode
     /// and returns the output of each named layer for that image, [channels, height, width], on the CPU.
     /// The hooks are removed before this returns, also when it fails, so running a notebook cell twice is safe.
@@ -138,6 +150,12 @@ public static class Inspect
 
     static List<(string Name, nn.Module Module)> Leaves(nn.Module model) =>
         model.named_modules().Where(m => m.name.Length > 0 && !m.module.children().Any()).Select(m => (m.name, m.module)).ToList();
+
+    static string Known(nn.Module model, string name)
+    {
+        Find(model, name);
+        return name;
+    }
 
     static nn.Module Find(nn.Module model, string name) =>
         Leaves(model).FirstOrDefault(l => l.Name == name).Module

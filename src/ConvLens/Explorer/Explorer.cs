@@ -1,0 +1,140 @@
+using System.Net;
+using System.Runtime.InteropServices;
+using System.Text.Json;
+using ConvLens.Data;
+using ConvLens.Inspection;
+using ConvLens.Model;
+using ConvLens.Plots;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace ConvLens;
+
+/// <summary>
+/// The live explorer: draw a digit (or load a test image) and watch the model's probabilities and every conv layer's
+/// feature maps change as you draw, with each map pixel's receptive field outlined on the input. The model's
+/// architecture and weights are embedded in the page and its forward pass runs in JavaScript (explorer.js), so the
+/// page works offline, as a file or as a notebook cell's output, for any network a <see cref="ConvNetSpec"/> describes.
+/// </summary>
+public static class Explorer
+{
+    /// <summary>Test images a standalone page embeds for "load test image N" (784 bytes each).</summary>
+    public const int PageTestImages = 1000;
+
+    /// <summary>Test images a notebook output embeds: fewer, to keep the saved notebook small.</summary>
+    public const int NotebookTestImages = 100;
+
+    static string Resource(string name)
+    {
+        using var stream = typeof(Explorer).Assembly.GetManifestResourceStream(name)
+            ?? throw new InvalidOperationException($"{name} is missing from the ConvLens assembly.");
+        return new StreamReader(stream).ReadToEnd();
+    }
+
+    static readonly Lazy<string> script = new(() => Resource("explorer.js"));
+    static readonly Lazy<string> style = new(() => Resource("explorer.css"));
+
+    /// <summary>
+    /// The explorer as a notebook cell's output, for <paramref name="model"/> as it is now; the first
+    /// <paramref name="count"/> images of <paramref name="images"/> (e.g. the test split) can be loaded into it.
+    /// </summary>
+    public static ExplorerView Show(ConvNet model, ImageSet? images = null, int count = NotebookTestImages, string? about = null)
+    {
+        string id = "convlens-explorer-" + Guid.NewGuid().ToString("N")[..12];
+        return new ExplorerView($"""
+            <style>{style.Value}</style>
+            <div id="{id}"></div>
+            <script>{script.Value}</script>
+            <script>window.ConvLensExplorer.mount(document.getElementById("{id}"), {ModelJson(model, images, count, about)});</script>
+            """);
+    }
+
+    /// <summary>The explorer as a standalone page, everything inlined: open it from disk, with no network.</summary>
+    public static string Page(ConvNet model, ImageSet? images = null, int count = PageTestImages, string? about = null) => $$"""
+        <!DOCTYPE html>
+        <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+        <title>ConvLens · explorer</title>
+        <style>body{font-family:system-ui,sans-serif;margin:24px;color:#222} p{max-width:60em}{{style.Value}}</style>
+        </head><body>
+        <h1>ConvLens · watch the network think</h1>
+        <p>Draw a digit in the black square with the mouse, a finger or a pen. While you draw, the network ({{WebUtility.HtmlEncode(model.Spec.ToString())}})
+        runs in this page on what it receives: the probabilities on the right and every conv layer's feature maps below
+        change with each stroke. Hover any map's pixel to see which part of the input it looks at.</p>
+        <div id="convlens-explorer"></div>
+        <script>{{script.Value}}</script>
+        <script>window.ConvLensExplorer.mount(document.getElementById("convlens-explorer"), {{ModelJson(model, images, count, about)}});</script>
+        </body></html>
+
+        """;
+
+    /// <summary>Writes <see cref="Page"/> to <paramref name="path"/> atomically and returns the path.</summary>
+    public static string WritePage(string path, ConvNet model, ImageSet? images = null, int count = PageTestImages, string? about = null)
+    {
+        AtomicFile.WriteAllText(path, Page(model, images, count, about));
+        return path;
+    }
+
+    /// <summary>
+    /// What the page needs, as JSON: the layers in the order they run, with weights as base64 float32 (little-endian),
+    /// every spatial layer's receptive fields, the conv blocks, the class names and some test images as bytes.
+    /// </summary>
+    static string ModelJson(ConvNet model, ImageSet? images, int count, string? about)
+    {
+        var spec = model.Spec;
+        if (spec.InputChannels != 1)
+            throw new ConvLensException($"The explorer draws one grey channel, but this model takes {spec.InputChannels} input channels.");
+        var state = model.state_dict();
+        string Floats(string key)
+        {
+            using var t = state[key].detach().cpu().to_type(ScalarType.Float32).contiguous();
+            return Convert.ToBase64String(MemoryMarshal.AsBytes(t.data<float>().ToArray().AsSpan()));
+        }
+        var layers = model.Layers.Select(l => l.Layer switch
+        {
+            Conv2d => (object)new
+            {
+                name = l.Name, type = "conv", @in = state[$"{l.Name}.weight"].shape[1], @out = state[$"{l.Name}.weight"].shape[0],
+                kernel = state[$"{l.Name}.weight"].shape[2], padding = state[$"{l.Name}.weight"].shape[2] / 2,   // ConvNet pads k/2: sizes stay
+                weight = Floats($"{l.Name}.weight"), bias = Floats($"{l.Name}.bias"),
+            },
+            MaxPool2d => new { name = l.Name, type = "pool", kernel = spec.Pool },
+            ReLU => new { name = l.Name, type = "relu" },
+            Flatten => new { name = l.Name, type = "flatten" },
+            Linear => new
+            {
+                name = l.Name, type = "linear", @in = state[$"{l.Name}.weight"].shape[1], @out = state[$"{l.Name}.weight"].shape[0],
+                weight = Floats($"{l.Name}.weight"), bias = Floats($"{l.Name}.bias"),
+            },
+            Dropout or Dropout2d => new { name = l.Name, type = "dropout" },   // off, as in evaluation
+            var other => throw new ConvLensException($"The explorer cannot run layer '{l.Name}', a {other.GetType().Name}."),
+        }).ToList();
+        var fields = Inspect.ReceptiveFields(model).Values.Where(f => f.Spatial)
+            .ToDictionary(f => f.Layer, f => new { size = f.MapSize, windows = f.AllWindows().SelectMany(r => r.SelectMany(w => w)).ToArray() });
+        var blocks = Inspect.ConvLayers(model).Zip(Inspect.BlockOutputs(model)).Select(p => new { conv = p.First, output = p.Second }).ToList();
+        object? tests = null;
+        if (images is not null && count > 0)
+        {
+            if (images.Height != spec.ImageSize || images.Width != spec.ImageSize)
+                throw new ConvLensException($"The {images.Name} {images.Split} images are {images.Height}×{images.Width}, but this model takes {spec.ImageSize}×{spec.ImageSize}.");
+            int n = Math.Min(count, images.Count);
+            using var pixels = images.Images[..n].contiguous();
+            using var labels = images.Labels[..n].contiguous();
+            tests = new { pixels = Convert.ToBase64String(pixels.data<byte>().ToArray()), labels = labels.data<long>().ToArray(), split = images.Split, dataset = images.Name };
+        }
+        return JsonSerializer.Serialize(new
+        {
+            summary = spec.ToString(),
+            source = about ?? "",
+            inputChannels = spec.InputChannels,
+            imageSize = spec.ImageSize,
+            classes = images?.Classes ?? Enumerable.Range(0, spec.Classes).Select(c => c.ToString()).ToList(),
+            layers, fields, blocks, tests,
+        });   // the default encoder escapes <, > and &, so the JSON is safe inside a script element
+    }
+}
+
+/// <summary>The explorer as a notebook output.</summary>
+public sealed record ExplorerView(string Html) : INotebookHtml
+{
+    public string ToNotebookHtml() => Html;
+}

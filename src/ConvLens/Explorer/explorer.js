@@ -1,0 +1,459 @@
+// ConvLens explorer: draw a digit and watch the network you trained react, layer by layer.
+// Everything runs here, in the page: the weights and the architecture come embedded (ConvLens's Explorer.cs writes
+// them), the forward pass is plain JavaScript, and the maps are drawn on canvases. No network access, no libraries.
+// One explorer per root element, so a notebook may show several.
+(function () {
+  "use strict";
+  if (window.ConvLensExplorer) return;   // a notebook may run the cell again: the code is defined once per page
+
+  const DRAW = 280;          // the drawing canvas's pixels; the network's input is 28×28
+  const BRUSH = 20;          // stroke width on that canvas: about 2 pixels of the 28×28 input, as MNIST's pen
+
+  // Viridis (matplotlib's default, the article's palette), as a 256-entry lookup table from nine of its colours.
+  const VIRIDIS_STOPS = ["#440154", "#472d7b", "#3b528b", "#2c728e", "#21918c", "#28ae80", "#5ec962", "#addc30", "#fde725"];
+  const VIRIDIS = (() => {
+    const rgb = VIRIDIS_STOPS.map(h => [1, 3, 5].map(i => parseInt(h.slice(i, i + 2), 16)));
+    const lut = new Uint8ClampedArray(256 * 3);
+    for (let i = 0; i < 256; i++) {
+      const t = i / 255 * (rgb.length - 1), a = Math.min(rgb.length - 2, Math.floor(t)), f = t - a;
+      for (let k = 0; k < 3; k++) lut[i * 3 + k] = Math.round(rgb[a][k] + (rgb[a + 1][k] - rgb[a][k]) * f);
+    }
+    return lut;
+  })();
+
+  function floats(base64) {
+    const bytes = Uint8Array.from(atob(base64), c => c.charCodeAt(0));
+    return Float64Array.from(new Float32Array(bytes.buffer));
+  }
+
+  // ---- The forward pass: the same layers, in the same order, as the C# ConvNet (dropout is off, as in evaluation). ----
+
+  // A k×k convolution, stride 1, zero padding p, over [C, H, W]: for each weight, add the shifted input plane once.
+  // This order keeps the innermost loop a straight run over a row, which is what makes it fast in JavaScript.
+  function conv(x, shape, layer) {
+    const [C, H, W] = shape, O = layer.out, k = layer.kernel, p = layer.padding;
+    const Ho = H + 2 * p - k + 1, Wo = W + 2 * p - k + 1, plane = Ho * Wo;
+    const y = new Float64Array(O * plane), w = layer.w, b = layer.b;
+    for (let o = 0; o < O; o++) {
+      const yo = o * plane;
+      y.fill(b[o], yo, yo + plane);
+      for (let c = 0; c < C; c++) {
+        const xc = c * H * W;
+        for (let ky = 0; ky < k; ky++) {
+          const dy = ky - p, i0 = Math.max(0, -dy), i1 = Math.min(Ho, H - dy);
+          for (let kx = 0; kx < k; kx++) {
+            const wv = w[((o * C + c) * k + ky) * k + kx];
+            if (wv === 0) continue;
+            const dx = kx - p, j0 = Math.max(0, -dx), j1 = Math.min(Wo, W - dx);
+            for (let i = i0; i < i1; i++) {
+              const yr = yo + i * Wo, xr = xc + (i + dy) * W + dx;
+              for (let j = j0; j < j1; j++) y[yr + j] += wv * x[xr + j];
+            }
+          }
+        }
+      }
+    }
+    return [y, [O, Ho, Wo]];
+  }
+
+  function maxPool(x, shape, k) {
+    const [C, H, W] = shape, Ho = Math.floor(H / k), Wo = Math.floor(W / k);
+    const y = new Float64Array(C * Ho * Wo);
+    for (let c = 0; c < C; c++)
+      for (let i = 0; i < Ho; i++)
+        for (let j = 0; j < Wo; j++) {
+          let m = -Infinity;
+          for (let a = 0; a < k; a++)
+            for (let b = 0; b < k; b++) m = Math.max(m, x[(c * H + i * k + a) * W + j * k + b]);
+          y[(c * Ho + i) * Wo + j] = m;
+        }
+    return [y, [C, Ho, Wo]];
+  }
+
+  function linear(x, layer) {
+    const n = layer.in, m = layer.out, y = new Float64Array(m), w = layer.w;
+    for (let j = 0; j < m; j++) {
+      let s = layer.b[j];
+      const r = j * n;
+      for (let i = 0; i < n; i++) s += w[r + i] * x[i];
+      y[j] = s;
+    }
+    return y;
+  }
+
+  // Runs one image [channels·size·size] through the network; returns the logits, the probabilities and every
+  // spatial layer's output by name ({data, shape}).
+  function forward(model, input) {
+    let x = input, shape = [model.inputChannels, model.imageSize, model.imageSize];
+    const layers = {};
+    for (const layer of model.layers) {
+      if (layer.type === "conv") [x, shape] = conv(x, shape, layer);
+      else if (layer.type === "pool") [x, shape] = maxPool(x, shape, layer.kernel);
+      else if (layer.type === "relu") x = x.map(v => v > 0 ? v : 0);
+      else if (layer.type === "flatten") shape = [x.length];
+      else if (layer.type === "linear") { x = linear(x, layer); shape = [x.length]; }
+      if (shape.length === 3) layers[layer.name] = { data: x, shape };
+    }
+    const top = Math.max(...x), exps = Array.from(x, v => Math.exp(v - top)), sum = exps.reduce((a, b) => a + b, 0);
+    return { logits: x, probabilities: exps.map(e => e / sum), layers };
+  }
+
+  // ---- Preprocessing as MNIST's: the ink's bounding box scaled into 20×20 (aspect kept), then placed in 28×28 so
+  // that its centre of mass is at the centre. ----
+  function mnistLike(ink, side, size) {
+    let top = side, left = side, bottom = -1, right = -1;
+    for (let i = 0; i < side; i++)
+      for (let j = 0; j < side; j++)
+        if (ink[i * side + j] > 0.05) { top = Math.min(top, i); bottom = Math.max(bottom, i); left = Math.min(left, j); right = Math.max(right, j); }
+    const out = new Float64Array(size * size);
+    if (bottom < 0) return out;
+    const box = Math.round(size * 20 / 28), h = bottom - top + 1, w = right - left + 1, scale = box / Math.max(h, w);
+    const th = Math.max(1, Math.round(h * scale)), tw = Math.max(1, Math.round(w * scale));
+    // Each small pixel is the mean of the big pixels it covers (an area average, as anti-aliased downscaling).
+    const small = new Float64Array(th * tw);
+    for (let i = 0; i < th; i++)
+      for (let j = 0; j < tw; j++) {
+        const i0 = top + Math.floor(i * h / th), i1 = Math.max(i0 + 1, top + Math.floor((i + 1) * h / th));
+        const j0 = left + Math.floor(j * w / tw), j1 = Math.max(j0 + 1, left + Math.floor((j + 1) * w / tw));
+        let s = 0;
+        for (let a = i0; a < i1; a++) for (let b = j0; b < j1; b++) s += ink[a * side + b];
+        small[i * tw + j] = Math.min(1, s / ((i1 - i0) * (j1 - j0)));
+      }
+    let mass = 0, cy = 0, cx = 0;
+    for (let i = 0; i < th; i++) for (let j = 0; j < tw; j++) { const v = small[i * tw + j]; mass += v; cy += v * i; cx += v * j; }
+    const oy = Math.round((size - 1) / 2 - cy / mass), ox = Math.round((size - 1) / 2 - cx / mass);
+    for (let i = 0; i < th; i++)
+      for (let j = 0; j < tw; j++) {
+        const y = i + oy, x = j + ox;
+        if (y >= 0 && y < size && x >= 0 && x < size) out[y * size + x] = small[i * tw + j];
+      }
+    return out;
+  }
+
+  // The big canvas's ink averaged over blocks: for drawing over a loaded test image, which is already MNIST's.
+  function blocks(ink, side, size) {
+    const out = new Float64Array(size * size), f = side / size;
+    for (let i = 0; i < size; i++)
+      for (let j = 0; j < size; j++) {
+        let s = 0;
+        for (let a = 0; a < f; a++) for (let b = 0; b < f; b++) s += ink[(i * f + a) * side + j * f + b];
+        out[i * size + j] = s / (f * f);
+      }
+    return out;
+  }
+
+  // ---- Drawing values on canvases. ----
+  function paint(canvas, values, h, w, colour) {
+    const ctx = canvas.getContext("2d"), image = ctx.createImageData(w, h), px = image.data;
+    for (let i = 0; i < h * w; i++) {
+      const [r, g, b] = colour(values[i]);
+      px[i * 4] = r; px[i * 4 + 1] = g; px[i * 4 + 2] = b; px[i * 4 + 3] = 255;
+    }
+    ctx.putImageData(image, 0, 0);
+  }
+
+  function viridis(min, max) {
+    const span = max > min ? max - min : 1;
+    return v => { const i = Math.max(0, Math.min(255, Math.round((v - min) / span * 255))) * 3; return [VIRIDIS[i], VIRIDIS[i + 1], VIRIDIS[i + 2]]; };
+  }
+
+  const grey = v => { const g = Math.round(Math.max(0, Math.min(1, v)) * 255); return [g, g, g]; };
+
+  function el(tag, cls, text) {
+    const e = document.createElement(tag);
+    if (cls) e.className = cls;
+    if (text !== undefined) e.textContent = text;
+    return e;
+  }
+
+  const fmt = v => Math.abs(v) >= 100 ? v.toFixed(0) : Math.abs(v) >= 1 ? v.toFixed(2) : v.toFixed(3);
+
+  function mount(root, spec) {
+    const model = {
+      ...spec,
+      layers: spec.layers.map(l => l.weight ? { ...l, w: floats(l.weight), b: floats(l.bias) } : l),
+    };
+    const size = model.imageSize, classes = model.classes;
+    const tests = spec.tests ? Uint8Array.from(atob(spec.tests.pixels), c => c.charCodeAt(0)) : null;
+    const testLabels = spec.tests ? spec.tests.labels : [];
+    const testCount = testLabels.length;
+
+    root.classList.add("cl-explorer");
+    root.innerHTML = "";
+    const top = root.appendChild(el("div", "cl-top"));
+
+    // The drawing area.
+    const drawColumn = top.appendChild(el("div", "cl-column"));
+    drawColumn.appendChild(el("div", "cl-heading", "Draw a digit"));
+    const drawWrap = drawColumn.appendChild(el("div", "cl-wrap"));
+    const draw = drawWrap.appendChild(el("canvas", "cl-draw"));
+    draw.width = draw.height = DRAW;
+    draw.title = "Draw with the mouse, a finger or a pen";
+    const drawOutline = drawWrap.appendChild(el("div", "cl-outline"));
+    const buttons = drawColumn.appendChild(el("div", "cl-buttons"));
+    const clearButton = buttons.appendChild(el("button", "", "Clear"));
+    const undoButton = buttons.appendChild(el("button", "", "Undo"));
+    let indexBox = null, loadButton = null, randomButton = null;
+    if (testCount > 0) {
+      const load = drawColumn.appendChild(el("div", "cl-buttons"));
+      load.appendChild(el("span", "", "test image "));
+      indexBox = load.appendChild(el("input"));
+      Object.assign(indexBox, { type: "number", min: 0, max: testCount - 1, value: 0 });
+      loadButton = load.appendChild(el("button", "", "Load"));
+      randomButton = load.appendChild(el("button", "", "Random"));
+    }
+    const status = drawColumn.appendChild(el("div", "cl-status", ""));
+
+    // The network's input.
+    const inputColumn = top.appendChild(el("div", "cl-column"));
+    inputColumn.appendChild(el("div", "cl-heading", `What the network receives (${size}×${size})`));
+    const inputWrap = inputColumn.appendChild(el("div", "cl-wrap"));
+    const inputCanvas = inputWrap.appendChild(el("canvas", "cl-input"));
+    inputCanvas.width = inputCanvas.height = size;
+    const inputOutline = inputWrap.appendChild(el("div", "cl-outline"));
+    const inputNote = inputColumn.appendChild(el("p", "cl-note", ""));
+
+    // The answer.
+    const barsColumn = top.appendChild(el("div", "cl-column"));
+    const answer = barsColumn.appendChild(el("div", "cl-heading", "Class probabilities"));
+    const bars = barsColumn.appendChild(el("div", "cl-bars"));
+    const barRows = classes.map(name => {
+      const row = bars.appendChild(el("div", "cl-bar-row"));
+      row.appendChild(el("span", "cl-bar-label", name));
+      const track = row.appendChild(el("span", "cl-bar-track"));
+      const fill = track.appendChild(el("span", "cl-bar-fill"));
+      const value = row.appendChild(el("span", "cl-bar-value", ""));
+      return { row, fill, value };
+    });
+    barsColumn.appendChild(el("p", "cl-note", `${spec.summary}. ${spec.source}`));
+
+    // The feature maps, one section per conv block.
+    const options = root.appendChild(el("div", "cl-options"));
+    const afterLabel = options.appendChild(el("label"));
+    const afterBox = afterLabel.appendChild(el("input"));
+    afterBox.type = "checkbox";
+    afterLabel.appendChild(document.createTextNode(" show each block's output, after max-pooling and ReLU (what the next layer receives)"));
+    options.appendChild(el("span", "cl-hint", "Hover a map's pixel: the red square on the input is what that pixel sees (its receptive field)."));
+    const mapsArea = root.appendChild(el("div", "cl-maps"));
+    const tip = root.appendChild(el("div", "cl-tip"));
+
+    const blocks_ = spec.blocks.map(b => {
+      const section = mapsArea.appendChild(el("div", "cl-layer"));
+      const heading = section.appendChild(el("div", "cl-layer-heading"));
+      const legend = section.appendChild(el("div", "cl-legend"));
+      const low = legend.appendChild(el("span", "", "")), bar = legend.appendChild(el("span", "cl-legend-bar")), high = legend.appendChild(el("span", "", ""));
+      bar.style.background = `linear-gradient(to right, ${VIRIDIS_STOPS.join(",")})`;
+      const grid = section.appendChild(el("div", "cl-grid"));
+      return { ...b, section, heading, low, high, grid, canvases: [] };
+    });
+
+    // ---- State: strokes on the drawing canvas, or a test image with strokes over it. ----
+    let strokes = [], current = null, base = null, baseName = null, pending = false, last = null;
+    const updates = [];
+    const ctx = draw.getContext("2d", { willReadFrequently: true });
+
+    function redraw() {
+      ctx.fillStyle = "#000";
+      ctx.fillRect(0, 0, DRAW, DRAW);
+      if (base) {
+        const small = document.createElement("canvas");
+        small.width = small.height = size;
+        paint(small, base, size, size, grey);
+        ctx.imageSmoothingEnabled = false;
+        ctx.drawImage(small, 0, 0, DRAW, DRAW);
+      }
+      for (const s of strokes) stroke(s, 0);
+    }
+
+    function stroke(points, from) {
+      ctx.strokeStyle = "#fff";
+      ctx.fillStyle = "#fff";
+      ctx.lineWidth = BRUSH;
+      ctx.lineCap = ctx.lineJoin = "round";
+      if (points.length === 1) {
+        ctx.beginPath();
+        ctx.arc(points[0][0], points[0][1], BRUSH / 2, 0, 2 * Math.PI);
+        ctx.fill();
+        return;
+      }
+      ctx.beginPath();
+      ctx.moveTo(...points[Math.max(0, from - 1)]);
+      for (let i = Math.max(1, from); i < points.length; i++) ctx.lineTo(...points[i]);
+      ctx.stroke();
+    }
+
+    function ink() {
+      const px = ctx.getImageData(0, 0, DRAW, DRAW).data, out = new Float64Array(DRAW * DRAW);
+      for (let i = 0; i < out.length; i++) out[i] = px[i * 4] / 255;
+      return out;
+    }
+
+    // The 28×28 the network receives, and a sentence on how it was made.
+    function networkInput() {
+      if (base && strokes.length === 0) return [base, `${baseName}, exactly as in the data set.`];
+      if (base) {
+        const drawn = blocks(ink(), DRAW, size);
+        return [drawn, `${baseName} with your strokes over it (not re-centred).`];
+      }
+      if (strokes.length === 0) return [new Float64Array(size * size), "Nothing drawn yet: the network sees a black image."];
+      return [mnistLike(ink(), DRAW, size), `Your drawing, read as MNIST was made: the ink's bounding box scaled into ${Math.round(size * 20 / 28)}×${Math.round(size * 20 / 28)} and centred by its centre of mass.`];
+    }
+
+    function update() {
+      pending = false;
+      const start = performance.now();
+      const [input, how] = networkInput();
+      const result = forward(model, input);
+      paint(inputCanvas, input, size, size, grey);
+      inputNote.textContent = how;
+      const best = result.probabilities.indexOf(Math.max(...result.probabilities));
+      barRows.forEach((r, k) => {
+        const p = result.probabilities[k];
+        r.fill.style.width = `${(p * 100).toFixed(1)}%`;
+        r.value.textContent = `${(p * 100).toFixed(1)} %`;
+        r.row.classList.toggle("cl-best", k === best);
+      });
+      answer.textContent = `The network says ${classes[best]} (${(result.probabilities[best] * 100).toFixed(1)} %)`;
+      const after = afterBox.checked;
+      for (const b of blocks_) {
+        const name = after ? b.output : b.conv, layer = result.layers[name];
+        const [C, H, W] = layer.shape, plane = H * W;
+        let min = Infinity, max = -Infinity;
+        for (const v of layer.data) { if (v < min) min = v; if (v > max) max = v; }
+        if (b.canvases.length !== C || b.shown !== name) {
+          b.grid.innerHTML = "";
+          b.canvases = [];
+          const pixels = Math.max(56, Math.min(112, H * 3));
+          for (let c = 0; c < C; c++) {
+            const cell = b.grid.appendChild(el("div", "cl-cell"));
+            const canvas = cell.appendChild(el("canvas", "cl-map"));
+            canvas.width = W; canvas.height = H;
+            canvas.style.width = canvas.style.height = `${pixels}px`;
+            cell.appendChild(el("div", "cl-cell-label", `#${c}`));
+            canvas.addEventListener("mousemove", e => hover(b, name, c, canvas, e));
+            canvas.addEventListener("mouseleave", unhover);
+            b.canvases.push(canvas);
+          }
+          b.shown = name;
+        }
+        b.heading.textContent = `${name}: ${C} maps of ${H}×${W}` + (after ? ", after max-pooling and ReLU" : ", the conv layer's output, before pooling and ReLU");
+        b.low.textContent = fmt(min);
+        b.high.textContent = fmt(max);
+        b.range = [min, max];
+        const colour = viridis(min, max);
+        for (let c = 0; c < C; c++) paint(b.canvases[c], layer.data.subarray(c * plane, (c + 1) * plane), H, W, colour);
+      }
+      last = { input, result, best };
+      const ms = performance.now() - start;
+      updates.push(ms);
+      status.textContent = `updated in ${ms.toFixed(1)} ms`;
+    }
+
+    function schedule() {
+      if (pending) return;
+      pending = true;
+      requestAnimationFrame(update);
+    }
+
+    // ---- Receptive fields: the input window a map pixel sees, computed by ConvLens (Inspect.ReceptiveFields). ----
+    function window_(name, row, column) {
+      const f = spec.fields[name], i = (row * f.size + column) * 4;
+      return f.windows.slice(i, i + 4);   // top, left, bottom, right, both ends included
+    }
+
+    function outline(box, w) {
+      if (!w) { box.style.display = "none"; return; }
+      const [t, l, b, r] = w, cell = 100 / size;
+      Object.assign(box.style, { display: "block", top: `${t * cell}%`, left: `${l * cell}%`, height: `${(b - t + 1) * cell}%`, width: `${(r - l + 1) * cell}%` });
+    }
+
+    function hover(b, name, channel, canvas, e) {
+      const rect = canvas.getBoundingClientRect(), f = spec.fields[name];
+      const column = Math.min(f.size - 1, Math.max(0, Math.floor((e.clientX - rect.left) / rect.width * f.size)));
+      const row = Math.min(f.size - 1, Math.max(0, Math.floor((e.clientY - rect.top) / rect.height * f.size)));
+      const w = window_(name, row, column);
+      outline(inputOutline, w);
+      outline(drawOutline, w);
+      const value = last ? last.result.layers[name].data[(channel * f.size + row) * f.size + column] : NaN;
+      tip.textContent = `${name} · channel ${channel} · row ${row}, column ${column}: ${fmt(value)} (colour scale ${fmt(b.range[0])} to ${fmt(b.range[1])}). ` +
+        `It sees input rows ${w[0]}–${w[2]}, columns ${w[1]}–${w[3]} (${w[2] - w[0] + 1}×${w[3] - w[1] + 1}), outlined in red.`;
+      tip.style.display = "block";
+      tip.style.left = `${e.clientX - root.getBoundingClientRect().left + 14}px`;
+      tip.style.top = `${e.clientY - root.getBoundingClientRect().top + 14}px`;
+    }
+
+    function unhover() {
+      outline(inputOutline, null);
+      outline(drawOutline, null);
+      tip.style.display = "none";
+    }
+
+    // ---- Input: pointer events cover the mouse, touch and pens alike. ----
+    function point(e) {
+      const rect = draw.getBoundingClientRect();
+      return [(e.clientX - rect.left) / rect.width * DRAW, (e.clientY - rect.top) / rect.height * DRAW];
+    }
+    draw.addEventListener("pointerdown", e => {
+      e.preventDefault();
+      try { draw.setPointerCapture(e.pointerId); } catch { /* a synthetic pointer cannot be captured */ }
+      current = [point(e)];
+      strokes.push(current);
+      stroke(current, 0);
+      schedule();
+    });
+    draw.addEventListener("pointermove", e => {
+      if (!current) return;
+      current.push(point(e));
+      stroke(current, current.length - 1);
+      schedule();
+    });
+    const end = () => { if (current) { current = null; update(); } };
+    draw.addEventListener("pointerup", end);
+    draw.addEventListener("pointercancel", end);
+    afterBox.addEventListener("change", update);
+    clearButton.addEventListener("click", () => { strokes = []; base = null; redraw(); update(); });
+    undoButton.addEventListener("click", () => { strokes.pop(); redraw(); update(); });
+
+    function testImage(n) {
+      const out = new Float64Array(size * size);
+      for (let i = 0; i < out.length; i++) out[i] = tests[n * size * size + i] / 255;
+      return out;
+    }
+    function loadTest(n) {
+      n = Math.max(0, Math.min(testCount - 1, Math.floor(Number(n) || 0)));
+      if (indexBox) indexBox.value = n;
+      base = testImage(n);
+      baseName = `Test image ${n}, labelled ${classes[testLabels[n]]}`;
+      strokes = [];
+      redraw();
+      update();
+    }
+    if (loadButton) {
+      loadButton.addEventListener("click", () => loadTest(indexBox.value));
+      indexBox.addEventListener("change", () => loadTest(indexBox.value));
+      randomButton.addEventListener("click", () => loadTest(Math.floor(Math.random() * testCount)));
+    }
+
+    redraw();
+    if (testCount > 0) loadTest(0); else update();
+
+    // What tests and benchmarks read: the same functions the page uses.
+    const api = {
+      forward: input => forward(model, input),
+      testImage, loadTest, testCount, testLabels, update, updates, fields: spec.fields, canvas: draw,
+      state: () => ({ prediction: last.best, probabilities: last.result.probabilities, input: Array.from(last.input), strokes: strokes.length }),
+      clear: () => clearButton.click(), undo: () => undoButton.click(),
+      hover: (block, channel, row, column) => {
+        const b = blocks_[block], canvas = b.canvases[channel], rect = canvas.getBoundingClientRect(), f = spec.fields[b.shown];
+        const e = new MouseEvent("mousemove", { clientX: rect.left + (column + 0.5) / f.size * rect.width, clientY: rect.top + (row + 0.5) / f.size * rect.height, bubbles: true });
+        canvas.dispatchEvent(e);
+        return { tip: tip.textContent, outline: inputOutline.style.cssText };
+      },
+      showAfter: on => { afterBox.checked = on; update(); },
+    };
+    (window.convlensExplorers = window.convlensExplorers || []).push(api);
+    return api;
+  }
+
+  window.ConvLensExplorer = { mount, forward, mnistLike };
+})();
