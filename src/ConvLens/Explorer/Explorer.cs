@@ -114,8 +114,7 @@ public static class Explorer
         object? tests = null;
         if (images is not null && count > 0)
         {
-            if (images.Height != spec.ImageSize || images.Width != spec.ImageSize)
-                throw new ConvLensException($"The {images.Name} {images.Split} images are {images.Height}×{images.Width}, but this model takes {spec.ImageSize}×{spec.ImageSize}.");
+            Training.Trainer.Fits(model, images);
             int n = Math.Min(count, images.Count);
             using var pixels = images.Images[..n].contiguous();
             using var labels = images.Labels[..n].contiguous();

@@ -248,7 +248,7 @@
     });
 
     // ---- State: strokes on the drawing canvas, or a test image with strokes over it. ----
-    let strokes = [], current = null, base = null, baseName = null, pending = false, last = null;
+    let strokes = [], current = null, base = null, baseName = null, pending = false, last = null, lastUpdate = 0;
     const updates = [];
     const ctx = draw.getContext("2d", { willReadFrequently: true });
 
@@ -346,13 +346,16 @@
       last = { input, result, best };
       const ms = performance.now() - start;
       updates.push(ms);
+      lastUpdate = performance.now();
       status.textContent = `updated in ${ms.toFixed(1)} ms`;
     }
 
+    // While drawing, update at most every 30 ms: each pointer move would be too often, and a timer (unlike
+    // requestAnimationFrame) also runs where frames are not drawn, such as a headless browser.
     function schedule() {
       if (pending) return;
       pending = true;
-      requestAnimationFrame(update);
+      setTimeout(update, Math.max(0, lastUpdate + 30 - performance.now()));
     }
 
     // ---- Receptive fields: the input window a map pixel sees, computed by ConvLens (Inspect.ReceptiveFields). ----

@@ -97,7 +97,7 @@ public static class Trainer
 
     // A set of another image size would reach the first linear layer with the wrong number of inputs, and libtorch
     // would answer with a matrix-shape error and a native stack trace; say it in the reader's terms instead.
-    static ImageSet Fits(ConvNet model, ImageSet set)
+    internal static ImageSet Fits(ConvNet model, ImageSet set)
     {
         if (set.Height != model.Spec.ImageSize || set.Width != model.Spec.ImageSize)
             throw new ConvLensException($"The {set.Name} {set.Split} images are {set.Height}×{set.Width}, but this model takes " +

@@ -1,0 +1,219 @@
+using System.Text.Json;
+using ConvLens.Inspection;
+using ConvLens.Model;
+using ConvLens.Training;
+using static TorchSharp.torch;
+
+namespace ConvLens.Tests;
+
+/// <summary>Receptive fields against a hand computation and against autograd; the explorer page run in headless Chromium against TorchSharp.</summary>
+[Collection(TorchRandom.Name)]
+public class ExplorerTests
+{
+    // By hand, for the article's net, one axis (rows and columns alike):
+    //   conv1 (5×5, padding 2): unit i sees input i−2 … i+2;
+    //   pool1 (2×2, stride 2):  unit i covers conv1 units 2i and 2i+1, so input 2i−2 … 2i+3;
+    //   conv2 (5×5, padding 2): unit i covers pool1 units i−2 … i+2, so input 2(i−2)−2 … 2(i+2)+3 = 2i−6 … 2i+7, 14 pixels;
+    //   pool2 (2×2, stride 2):  unit i covers conv2 units 2i and 2i+1, so input 4i−6 … 4i+9, 16 pixels.
+    [Theory]
+    [InlineData("conv2", 7, 7, 8, 8, 21, 21)]      // centre: the whole 14×14
+    [InlineData("conv2", 0, 0, 0, 0, 7, 7)]        // corner: −6 … 7 clipped to 0 … 7, padding stands in for the rest
+    [InlineData("conv2", 13, 13, 20, 20, 27, 27)]  // the other corner: 20 … 33 clipped to 20 … 27
+    [InlineData("conv2", 0, 7, 0, 8, 7, 21)]       // top edge, middle column
+    [InlineData("conv1", 10, 3, 8, 1, 12, 5)]
+    [InlineData("pool1", 5, 5, 8, 8, 13, 13)]
+    [InlineData("relu2", 3, 3, 6, 6, 21, 21)]      // after pool2: 16×16
+    public void Receptive_fields_of_the_articles_net_are_the_windows_a_hand_computation_gives(string layer, int row, int column, int top, int left, int bottom, int right)
+    {
+        using var model = new ConvNet();
+        Assert.Equal(new InputWindow(top, left, bottom, right), Inspect.ReceptiveField(model, layer, row, column));
+    }
+
+    [Fact]
+    public void The_centre_conv2_unit_sees_14x14_pixels_and_flat_layers_see_the_whole_image()
+    {
+        using var model = new ConvNet();
+        var centre = Inspect.ReceptiveField(model, "conv2", 7, 7);
+        Assert.Equal((14, 14), (centre.Height, centre.Width));
+        Assert.Equal("rows 8–21, columns 8–21 (14×14)", centre.ToString());
+        Assert.Equal(new InputWindow(0, 0, 27, 27), Inspect.ReceptiveField(model, "fc1", 0, 95));
+        var outside = Assert.Throws<ConvLensException>(() => Inspect.ReceptiveField(model, "conv2", 14, 0));
+        Assert.Contains("conv2's maps are 14×14: rows and columns go from 0 to 13", outside.Message);
+        Assert.Contains("has no layer 'conv9'", Assert.Throws<ConvLensException>(() => Inspect.ReceptiveField(model, "conv9", 0, 0)).Message);
+    }
+
+    // The reference: the pixels whose gradient reaches a unit are exactly the pixels it sees. Over 32 random images
+    // (max-pooling routes each image's gradient through one pixel of each 2×2), the union of those pixels must fill
+    // the computed window and never leave it; for the 3×3 variant too.
+    [Theory]
+    [InlineData(false, "conv1", 0, 27)]
+    [InlineData(false, "conv2", 7, 7)]
+    [InlineData(false, "conv2", 0, 0)]
+    [InlineData(false, "relu2", 3, 2)]
+    [InlineData(true, "conv3", 3, 3)]
+    [InlineData(true, "relu3", 1, 0)]
+    public void Receptive_fields_are_where_the_gradient_of_a_unit_reaches_the_input(bool variant, string layer, int row, int column)
+    {
+        using var model = new ConvNet(variant ? ThreeConvs : ConvNetSpec.Article, seed: 3);
+        var window = Inspect.ReceptiveField(model, layer, row, column);
+        using var generator = new Generator(1);
+        using var input = rand(32, 1, 28, 28, generator: generator).requires_grad_();
+        var (_, layers) = Inspect.ForwardWithLayers(model, input, layer);
+        layers[layer][.., .., row, column].sum().backward();
+        using var reached = input.grad!.abs().sum([0L, 1L]).gt(0);
+        var pixels = reached.nonzero();
+        var rows = pixels[.., 0].data<long>().ToArray();
+        var columns = pixels[.., 1].data<long>().ToArray();
+        Assert.Equal(window, new InputWindow((int)rows.Min(), (int)columns.Min(), (int)rows.Max(), (int)columns.Max()));
+        Assert.Equal(window.Height * window.Width, rows.Length);   // every pixel of the window, none outside
+    }
+
+    static readonly ConvNetSpec ThreeConvs = ConvNetSpec.Article with { Convs = [new(16, 3), new(32, 3), new(64, 3)] };
+
+    [SkippableFact]
+    public void The_pages_forward_pass_matches_TorchSharp_on_200_test_images_for_the_articles_net()
+    {
+        using var model = Shared.ShippedModel();
+        PageMatchesTorchSharp(model);
+    }
+
+    [SkippableFact]
+    public void The_pages_forward_pass_matches_TorchSharp_on_200_test_images_for_a_three_conv_3x3_variant()
+    {
+        Needs.Chromium();
+        using var model = new ConvNet(ThreeConvs);
+        using var slice = Shared.Mnist.Train.Take(3000);
+        Trainer.Train(model, slice, new TrainingOptions { Epochs = 1 });   // trained a little, so the logits mean something
+        PageMatchesTorchSharp(model);
+    }
+
+    static void PageMatchesTorchSharp(ConvNet model)
+    {
+        Needs.Chromium();
+        const int count = 200;
+        var test = Shared.Mnist.Test;
+        var page = Browser.Evaluate(Explorer.Page(model, test, count), """
+            const ex = convlensExplorers[0], logits = [];
+            for (let i = 0; i < ex.testCount; i++) logits.push(Array.from(ex.forward(ex.testImage(i)).logits));
+            const first = ex.forward(ex.testImage(0)).layers;
+            return { logits, maps: Object.fromEntries(Object.entries(first).map(([k, v]) => [k, Array.from(v.data)])) };
+            """);
+        var (images, _) = test.Batch(0, count);
+        using var __ = images;
+        float[] expected;
+        using (no_grad())
+        {
+            using var logits = Inspect.CallInEvalMode(model, images);
+            expected = logits.data<float>().ToArray();
+        }
+        var actual = page.GetProperty("logits").EnumerateArray().Select(r => r.EnumerateArray().Select(v => v.GetDouble()).ToArray()).ToArray();
+        Assert.Equal(count, actual.Length);
+        int classes = model.Spec.Classes;
+        double worst = 0;
+        for (int i = 0; i < count; i++)
+        {
+            var torch = expected.AsSpan(i * classes, classes).ToArray();
+            Assert.Equal(Array.IndexOf(torch, torch.Max()), Array.IndexOf(actual[i], actual[i].Max()));
+            worst = Math.Max(worst, torch.Zip(actual[i]).Max(p => Math.Abs(p.First - p.Second)));
+        }
+        Assert.True(worst <= 1e-4, $"the page's logits differ from TorchSharp's by up to {worst:G3}");
+
+        // Every spatial layer's maps, for test image 0, as Inspect.FeatureMaps gives them.
+        using var first = test.Image(0);
+        var names = page.GetProperty("maps").EnumerateObject().Select(p => p.Name).ToArray();
+        Assert.Equal(model.Layers.Select(l => l.Name).TakeWhile(n => n != "flatten"), names);
+        var maps = Inspect.FeatureMaps(model, first, names);
+        foreach (var name in names)
+        {
+            var torch = maps[name].data<float>().ToArray();
+            var js = page.GetProperty("maps").GetProperty(name).EnumerateArray().Select(v => v.GetDouble()).ToArray();
+            Assert.Equal(torch.Length, js.Length);
+            Assert.True(torch.Zip(js).All(p => Math.Abs(p.First - p.Second) <= 1e-4), $"{name}'s maps differ");
+        }
+    }
+
+    [SkippableFact]
+    public void Drawing_with_synthetic_pointer_events_updates_the_page_live_and_changes_the_prediction()
+    {
+        Needs.Chromium();
+        using var model = Shared.ShippedModel();
+        var result = Browser.Evaluate(Explorer.Page(model, Shared.Mnist.Test, 10), """
+            const ex = convlensExplorers[0], canvas = ex.canvas, box = canvas.getBoundingClientRect();
+            const at = ([x, y]) => ({ clientX: box.left + x / 280 * box.width, clientY: box.top + y / 280 * box.height,
+                                      pointerId: 1, pointerType: "pen", isPrimary: true, buttons: 1, bubbles: true });
+            const frame = () => new Promise(resolve => setTimeout(resolve, 20));
+            async function draw(points) {
+              canvas.dispatchEvent(new PointerEvent("pointerdown", at(points[0])));
+              for (const p of points.slice(1)) { canvas.dispatchEvent(new PointerEvent("pointermove", at(p))); await frame(); }
+              canvas.dispatchEvent(new PointerEvent("pointerup", at(points[points.length - 1])));
+            }
+            const loaded = ex.state().prediction;   // test image 0, a 7
+            ex.clear();
+            const before = ex.updates.length;
+            await draw(Array.from({ length: 20 }, (_, i) => [135 + i * 0.5, 50 + i * 9]));   // a stroke down: a 1
+            const live = ex.updates.length - before;
+            const one = ex.state();
+            ex.clear();
+            await draw(Array.from({ length: 41 }, (_, i) => [140 + 60 * Math.sin(i / 40 * 2 * Math.PI), 140 - 85 * Math.cos(i / 40 * 2 * Math.PI)]));   // a loop: a 0
+            const zero = ex.state();
+            await draw([[140, 30], [140, 250]]);   // a second stroke, then undo it
+            const two = ex.state().strokes;
+            ex.undo();
+            const undone = ex.state();
+            return { loaded, live, one: one.prediction, oneInput: one.input, zero: zero.prediction, two, undoneStrokes: undone.strokes, undonePrediction: undone.prediction };
+            """);
+        Assert.Equal(7, result.GetProperty("loaded").GetInt32());
+        Assert.True(result.GetProperty("live").GetInt32() >= 3, $"only {result.GetProperty("live")} updates while drawing: the page does not follow the pen");
+        Assert.Equal(1, result.GetProperty("one").GetInt32());
+        Assert.Equal(0, result.GetProperty("zero").GetInt32());
+        Assert.Equal(2, result.GetProperty("two").GetInt32());
+        Assert.Equal(1, result.GetProperty("undoneStrokes").GetInt32());
+        Assert.Equal(0, result.GetProperty("undonePrediction").GetInt32());
+
+        // The stroke was read as MNIST's digits are made: 20 pixels tall, centred by its centre of mass.
+        var input = result.GetProperty("oneInput").EnumerateArray().Select(v => v.GetDouble()).ToArray();
+        var inked = Enumerable.Range(0, 28).Where(r => Enumerable.Range(0, 28).Any(c => input[r * 28 + c] > 0.05)).ToList();
+        Assert.InRange(inked.Max() - inked.Min() + 1, 19, 21);
+        double mass = input.Sum(), rowCentre = input.Select((v, i) => v * (i / 28)).Sum() / mass, columnCentre = input.Select((v, i) => v * (i % 28)).Sum() / mass;
+        Assert.InRange(rowCentre, 13.5 - 0.6, 13.5 + 0.6);
+        Assert.InRange(columnCentre, 13.5 - 0.6, 13.5 + 0.6);
+    }
+
+    [SkippableFact]
+    public void Hovering_a_map_pixel_outlines_the_window_Inspect_computes()
+    {
+        Needs.Chromium();
+        using var model = Shared.ShippedModel();
+        var result = Browser.Evaluate(Explorer.Page(model, Shared.Mnist.Test, 10), """
+            const ex = convlensExplorers[0];
+            const centre = ex.hover(1, 5, 7, 7), corner = ex.hover(1, 5, 0, 0);
+            ex.showAfter(true);
+            const after = ex.hover(1, 5, 3, 3);
+            return { centre, corner, after };
+            """);
+        string Tip(string key) => result.GetProperty(key).GetProperty("tip").GetString()!;
+        Assert.Contains($"conv2 · channel 5 · row 7, column 7", Tip("centre"));
+        Assert.Contains($"It sees input {Inspect.ReceptiveField(model, "conv2", 7, 7)}", Tip("centre"));
+        Assert.Contains($"It sees input {Inspect.ReceptiveField(model, "conv2", 0, 0)}", Tip("corner"));
+        Assert.Contains("relu2 · channel 5 · row 3, column 3", Tip("after"));
+        Assert.Contains($"It sees input {Inspect.ReceptiveField(model, "relu2", 3, 3)}", Tip("after"));
+        // The outline on the 28×28 input: rows and columns 8–21 are 8/28 from the top-left and 14/28 across.
+        Assert.Contains("top: 28.5714%; left: 28.5714%; height: 50%; width: 50%", result.GetProperty("centre").GetProperty("outline").GetString());
+    }
+
+    [Fact]
+    public void The_explorer_command_writes_one_offline_page_under_3_MB()
+    {
+        string output = Shared.TempFolder();
+        var run = Shared.RunCli("explorer", "--output", output);
+        Assert.True(run.ExitCode == 0, run.Stderr);
+        string page = Path.Combine(output, "explorer.html");
+        Assert.Contains($"wrote {page}", run.Stdout);
+        long bytes = new FileInfo(page).Length;
+        Assert.True(bytes <= 3 * 1024 * 1024, $"the page is {bytes / 1048576.0:F2} MB");
+        string html = File.ReadAllText(page);
+        Assert.DoesNotContain("src=\"http", html);
+        Assert.DoesNotContain("href=\"http", html);
+        Assert.Contains("\"tests\":{\"pixels\":", html);
+    }
+}
