@@ -76,7 +76,7 @@ public static class LookCommands
         try
         {
             string page = Path.Combine(output, "feature-maps.html");
-            FigureHtml.WritePage(page, $"ConvLens · feature maps of {set.Split} image {index}", Charts.FeatureMapSections(set, index, maps, palette, scale));
+            FigureHtml.WritePage(page, $"ConvLens · feature maps of {set.Split} image {index}", Charts.FeatureMapSections(set, index, maps, palette, scale, Inspect.ReceptiveFields(model)));
             string numbers = Path.Combine(output, "feature-maps.json");
             WriteJson(numbers, new
             {

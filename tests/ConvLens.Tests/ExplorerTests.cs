@@ -201,6 +201,33 @@ public class ExplorerTests
         Assert.Contains("top: 28.5714%; left: 28.5714%; height: 50%; width: 50%", result.GetProperty("centre").GetProperty("outline").GetString());
     }
 
+    [SkippableFact]
+    public void Hovering_a_conv2_pixel_in_the_feature_maps_page_outlines_its_window_on_the_input()
+    {
+        Needs.Chromium();
+        string output = Shared.TempFolder();
+        var run = Shared.RunCli("feature-maps", "--output", output);
+        Assert.True(run.ExitCode == 0, run.Stderr);
+        // A real mouse move over pixel (row 7, column 7) of conv2's map 3, where plotly listens for it.
+        var result = Browser.Evaluate(File.ReadAllText(Path.Combine(output, "feature-maps.html")), """
+            await new Promise(resolve => setTimeout(resolve, 300));   // plotly attaches its handlers after drawing
+            const gd = [...document.querySelectorAll(".convlens-figure")].find(f => f.layout.title.text.startsWith("conv2:"));
+            const trace = gd.data.findIndex(t => t.name === "#3"), subplot = gd.data[trace].xaxis + gd.data[trace].yaxis;
+            const drag = gd.querySelector(`.nsewdrag[data-subplot="${subplot}"]`), box = drag.getBoundingClientRect();
+            const xa = gd._fullLayout[gd.data[trace].xaxis.replace("x", "xaxis")], ya = gd._fullLayout[gd.data[trace].yaxis.replace("y", "yaxis")];
+            drag.dispatchEvent(new MouseEvent("mousemove", { clientX: box.left + xa.c2p(7), clientY: box.top + ya.c2p(7), bubbles: true }));
+            await new Promise(resolve => setTimeout(resolve, 300));
+            return { shapes: gd.layout.shapes || [], hover: (gd.querySelector(".hovertext") || {}).textContent || "" };
+            """);
+        var shape = Assert.Single(result.GetProperty("shapes").EnumerateArray());
+        var window = Inspect.ReceptiveField(Shared.ShippedModel(), "conv2", 7, 7);
+        // Drawn on the input panel (axes x and y), around pixels 8–21: edges half a pixel outside.
+        Assert.Equal(("x", "y"), (shape.GetProperty("xref").GetString(), shape.GetProperty("yref").GetString()));
+        Assert.Equal((window.Left - 0.5, window.Right + 0.5, window.Top - 0.5, window.Bottom + 0.5),
+            (shape.GetProperty("x0").GetDouble(), shape.GetProperty("x1").GetDouble(), shape.GetProperty("y0").GetDouble(), shape.GetProperty("y1").GetDouble()));
+        Assert.Contains("sees input rows 8–21, columns 8–21", result.GetProperty("hover").GetString());
+    }
+
     [Fact]
     public void The_explorer_command_writes_one_offline_page_under_3_MB()
     {

@@ -1,5 +1,6 @@
 using ConvLens.Training;
 using ConvLens.Data;
+using ConvLens.Inspection;
 using static TorchSharp.torch;
 
 namespace ConvLens.Plots;
@@ -43,10 +44,18 @@ public static class Charts
         return Heatmaps.Grid(title, [Panel.From(title, plane, title)], 1, Palette.Greys, Scale.Shared, "pixel", panelPixels: 220);
     }
 
-    /// <summary>The feature maps of one layer for one image, [channels, H, W], one panel per channel.</summary>
-    public static Figure FeatureMaps(string layer, Tensor maps, Palette palette = Palette.Viridis, Scale scale = Scale.Shared, string? about = null, int? columns = null)
+    /// <summary>
+    /// The feature maps of one layer for one image, [channels, H, W], one panel per channel. Given the <paramref name="input"/>
+    /// image and the layer's receptive <paramref name="field"/> (from <c>Inspect.ReceptiveFields(model)</c>), the image
+    /// comes first, and hovering a map pixel outlines on it the window that pixel sees.
+    /// </summary>
+    public static Figure FeatureMaps(string layer, Tensor maps, Palette palette = Palette.Viridis, Scale scale = Scale.Shared, string? about = null, int? columns = null,
+        Tensor? input = null, LayerReceptiveField? field = null)
     {
         if (maps.dim() != 3) throw new ArgumentException($"Feature maps are [channels, height, width], not [{string.Join(", ", maps.shape)}].");
+        if (field is not null && (!field.Spatial || field.MapSize != maps.shape[1] || field.MapSize != maps.shape[2]))
+            throw new ArgumentException($"The receptive field given is {field.Layer}'s, whose maps are {field.MapSize}×{field.MapSize}; these maps are {maps.shape[1]}×{maps.shape[2]}.");
+        if (field is not null && input is null) throw new ArgumentException("Give the input image too: the receptive field is outlined on it.", nameof(input));
         int channels = (int)maps.shape[0];
         var panels = Enumerable.Range(0, channels).Select(c =>
         {
@@ -55,7 +64,14 @@ public static class Charts
         }).ToList();
         string title = $"{layer}: {channels} feature maps of {maps.shape[1]}×{maps.shape[2]}" + (about is null ? "" : $" for {about}")
             + (scale == Scale.Shared ? ", one colour scale" : ", each on its own scale");
-        return Heatmaps.Grid(title, panels, columns ?? Math.Min(8, channels), palette, scale, "activation", panelPixels: maps.shape[1] >= 14 ? 100 : 80);
+        Panel? image = null;
+        if (input is not null)
+        {
+            using var plane = input.reshape(-1, input.shape[^2], input.shape[^1])[0];
+            image = Panel.From("input", plane, "input image" + (about is null ? "" : $": {about}"));
+        }
+        return Heatmaps.Grid(title, panels, columns ?? Math.Min(8, channels), palette, scale, "activation", panelPixels: maps.shape[1] >= 14 ? 100 : 80,
+            image, field?.AllWindows());
     }
 
     /// <summary>
@@ -102,15 +118,22 @@ public static class Charts
     /// <summary>
     /// The sections of the feature-maps page for image <paramref name="index"/> of <paramref name="set"/>: the image,
     /// then the maps of each named layer (default: each conv output, as the article hooks, and each block's output after pooling and ReLU).
+    /// Given each layer's receptive field (<paramref name="fields"/>, from <c>Inspect.ReceptiveFields(model)</c>), each
+    /// layer's figure starts with the image, and hovering a map pixel outlines on it the window that pixel sees.
     /// </summary>
-    public static IReadOnlyList<Section> FeatureMapSections(ImageSet set, int index, IReadOnlyDictionary<string, Tensor> maps, Palette palette = Palette.Viridis, Scale scale = Scale.Shared)
+    public static IReadOnlyList<Section> FeatureMapSections(ImageSet set, int index, IReadOnlyDictionary<string, Tensor> maps, Palette palette = Palette.Viridis, Scale scale = Scale.Shared,
+        IReadOnlyDictionary<string, LayerReceptiveField>? fields = null)
     {
         using var image = set.Image(index);
         string label = set.Classes[set.Label(index)];
         string about = $"{set.Split} image {index} (a {label})";
         var sections = new List<Section> { new($"Input: {about}", $"{set.Name}, {set.Split} split, image {index}, labelled {label}.", Image(image, about)) };
         foreach (var (name, map) in maps)
-            sections.Add(new Section($"{name}", DescribeLayer(name), FeatureMaps(name, map, palette, scale, about)));
+        {
+            var field = fields?.GetValueOrDefault(name) is { Spatial: true } f && map.dim() == 3 ? f : null;
+            sections.Add(new Section($"{name}", DescribeLayer(name) + (field is null ? "" : " Hover a map's pixel: the red square on the input is what it sees."),
+                FeatureMaps(name, map, palette, scale, about, input: field is null ? null : image, field: field)));
+        }
         return sections;
     }
 

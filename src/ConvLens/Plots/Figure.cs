@@ -146,6 +146,12 @@ public sealed class Figure : INotebookHtml
 
     public List<Trace> Data { get; } = [];
 
+    /// <summary>
+    /// Hovering a pixel whose customdata is an input window (top, left, bottom, right) outlines that window on the
+    /// figure's first panel, the input image: what the pixel sees. Not part of plotly's JSON; <see cref="FigureHtml"/> adds the handler.
+    /// </summary>
+    [JsonIgnore] public bool OutlineOnHover { get; set; }
+
     /// <summary>The heatmap traces, in order.</summary>
     public IReadOnlyList<Heatmap> Heatmaps => Data.OfType<Heatmap>().ToList();
     public Layout Layout { get; } = new();

@@ -68,7 +68,15 @@ public static class FigureHtml
         string id = "convlens-" + Guid.NewGuid().ToString("N")[..12];
         return $$"""
             <div id="{{id}}" class="convlens-figure"></div>
-            <script>(function(){var f={{figure.ToJson()}};Plotly.newPlot("{{id}}",f.data,f.layout,{displaylogo:false,responsive:false});})();</script>
+            <script>(function(){var f={{figure.ToJson()}};Plotly.newPlot("{{id}}",f.data,f.layout,{displaylogo:false,responsive:false}){{(figure.OutlineOnHover ? OutlineScript : "")}};})();</script>
             """;
     }
+
+    // Outlines the hovered pixel's input window (its customdata) on the first panel, axes x and y, in the explorer's red.
+    const string OutlineScript = """
+        .then(function(gd){
+        gd.on("plotly_hover",function(e){var w=e.points[0].customdata;if(!Array.isArray(w)||w.length!==4)return;
+        Plotly.relayout(gd,{shapes:[{type:"rect",xref:"x",yref:"y",x0:w[1]-0.5,x1:w[3]+0.5,y0:w[0]-0.5,y1:w[2]+0.5,line:{color:"#ff2a2a",width:2}}]});});
+        gd.on("plotly_unhover",function(){Plotly.relayout(gd,{shapes:[]});});})
+        """;
 }

@@ -48,17 +48,42 @@ public static class Heatmaps
     /// <summary>
     /// A grid of heatmaps, <paramref name="columns"/> wide. With <see cref="Scale.Shared"/> one colour bar serves all
     /// panels; with <see cref="Scale.PerPanel"/> each panel has its own thin bar. A diverging palette is centred on zero.
+    /// Given <paramref name="input"/>, the image the panels were computed from, it is drawn first, in greys; with
+    /// <paramref name="windows"/> ([row][column] = top, left, bottom, right of the input window each map pixel sees),
+    /// hovering a map pixel outlines its window on it.
     /// </summary>
-    public static Figure Grid(string title, IReadOnlyList<Panel> panels, int columns, Palette palette, Scale scale, string valueLabel, int panelPixels = PanelPixels)
+    public static Figure Grid(string title, IReadOnlyList<Panel> panels, int columns, Palette palette, Scale scale, string valueLabel, int panelPixels = PanelPixels,
+        Panel? input = null, int[][][]? windows = null)
     {
         if (panels.Count == 0) throw new ArgumentException("A grid needs at least one panel.", nameof(panels));
         bool perPanel = scale == Scale.PerPanel && panels.Count > 1;
         var (colours, reverse) = Colours(palette);
         var figure = new Figure();
-        var cells = LayOutGrid(figure, title, panels.Select(p => p.Title).ToList(), columns, perPanel ? 1.6 : 1.1, panelPixels, perPanel ? 0.45 : 0.12);
+        var titles = panels.Select(p => p.Title).ToList();
+        if (input is not null) titles.Insert(0, input.Title);
+        var cells = LayOutGrid(figure, title, titles, columns, perPanel ? 1.6 : 1.1, panelPixels, perPanel ? 0.45 : 0.12);
         if (!perPanel)
             figure.Layout.Coloraxis = SharedScale(palette, panels, new ColorBar { Title = new Text(valueLabel) });
         else figure.Layout.Margin = figure.Layout.Margin! with { R = 40 };
+        object?[][]? custom = null;
+        string sees = "";
+        if (input is not null)
+        {
+            var (greys, reversed) = Colours(Palette.Greys);
+            figure.Data.Add(new Heatmap
+            {
+                Z = Rows(input.Values), Name = input.Title, Xaxis = "x", Yaxis = "y", Colorscale = greys, Reversescale = reversed,
+                Zmin = 0, Zmax = Math.Max(1e-12, input.Values.Cast<double>().Max()), Showscale = false,
+                Hovertemplate = $"{input.Hover}<br>row %{{y}}, column %{{x}}<br>pixel %{{z:.2f}}<extra></extra>",
+            });
+            cells = cells.Skip(1).ToList();
+            if (windows is not null)
+            {
+                custom = windows.Select(r => r.Select(w => (object?)w).ToArray()).ToArray();
+                sees = "<br>sees input rows %{customdata[0]}–%{customdata[2]}, columns %{customdata[1]}–%{customdata[3]} (outlined)";
+                figure.OutlineOnHover = true;
+            }
+        }
 
         for (int i = 0; i < panels.Count; i++)
         {
@@ -83,7 +108,8 @@ public static class Heatmaps
                 Zmax = zmax,
                 Showscale = perPanel ? true : null,
                 Colorbar = perPanel ? new ColorBar { X = cell.X1 + 0.005, Xanchor = "left", Y = (cell.Y0 + cell.Y1) / 2, Len = cell.Y1 - cell.Y0, Thickness = 6, Tickfont = new Font(8) } : null,
-                Hovertemplate = $"{panel.Hover}<br>row %{{y}}, column %{{x}}<br>{valueLabel} %{{z:.4f}}<extra></extra>",
+                Customdata = custom,
+                Hovertemplate = $"{panel.Hover}<br>row %{{y}}, column %{{x}}<br>{valueLabel} %{{z:.4f}}{sees}<extra></extra>",
             });
         }
         return figure;
