@@ -14,6 +14,9 @@ public sealed class WorkbookRuns
     public string AsShipped { get; }
     public string Exercises { get; }
     public string Variant { get; }
+    /// <summary>The checkpoints notebook 02 saved in each run.</summary>
+    public string AsShippedModel { get; }
+    public string VariantModel { get; }
     public (int ExitCode, string Output) AsShippedRun { get; }
     public (int ExitCode, string Output)? ExercisesRun { get; }
     public (int ExitCode, string Output) VariantRun { get; }
@@ -22,11 +25,12 @@ public sealed class WorkbookRuns
     {
         string root = Shared.TempFolder();
         (AsShipped, Exercises, Variant) = (Path.Combine(root, "as-shipped"), Path.Combine(root, "exercises"), Path.Combine(root, "variant"));
-        AsShippedRun = Run(Path.Combine(root, "as-shipped-model", "convnet"), "--timings", "--output", AsShipped);
+        (AsShippedModel, VariantModel) = (Path.Combine(root, "as-shipped-model", "convnet"), Path.Combine(root, "variant-model", "convnet"));
+        AsShippedRun = Run(AsShippedModel, "--timings", "--output", AsShipped);
         // One exercise trains on Fashion-MNIST, which only Debian's package provides.
         if (Directory.Exists("/usr/share/datasets/fashion-mnist"))
             ExercisesRun = Run(Path.Combine(root, "exercises-model", "convnet"), "--quick", "--exercises", "--output", Exercises);
-        VariantRun = Run(Path.Combine(root, "variant-model", "convnet"), "--quick", "--output", Variant,
+        VariantRun = Run(VariantModel, "--quick", "--output", Variant,
             "--edit", "var spec = ConvNetSpec.Article;=>var spec = ConvNetSpec.Article with { Convs = [new(16, 3), new(32, 3), new(64, 3)] };",
             "02", "03", "04", "05", "06");
     }
@@ -229,8 +233,46 @@ public class NotebookTests(WorkbookRuns runs) : IClassFixture<WorkbookRuns>
         // Every exercise has its answer in docs/solutions.md.
         string solutions = File.ReadAllText(Path.Combine(Shared.RepositoryRoot, "docs", "solutions.md"));
         foreach (var notebook in Notebooks)
-            for (int i = 1; i <= 3; i++)
+        {
+            int count = Cells(runs.Exercises, notebook).Count(c => c!["metadata"]?["tags"]?.AsArray().Any(t => (string?)t == "exercise") == true);
+            for (int i = 1; i <= count; i++)
                 Assert.Contains($"### {notebook[..2]}.{i} ", solutions);
+        }
+        Assert.Contains("conv2         its centre pixel sees input rows 8–21, columns 8–21 (14×14)", AllText(runs.Exercises, "05-visualize-feature-maps"));
+    }
+
+    [Fact]
+    public void Notebook_05_answers_what_a_pixel_of_conv2_sees_by_hand_and_with_the_library()
+    {
+        var maps = AllText(runs.AsShipped, "05-visualize-feature-maps");
+        Assert.Contains("conv2: a pixel sees 14×14 input pixels", maps);
+        Assert.Contains("after pool2: 16×16, and neighbouring pixels' windows start 4 input pixels apart", maps);
+        Assert.Contains("conv2 pixel (7, 7), the centre, sees input rows 8–21, columns 8–21 (14×14)", maps);
+        Assert.Contains("conv2 pixel (0, 0), the corner, sees input rows 0–7, columns 0–7 (8×8)", maps);
+        // The figures with the image first outline what a hovered pixel sees.
+        var outlined = Charts(Outputs(runs.AsShipped, "05-visualize-feature-maps")).Where(c => c.Contains("plotly_hover")).ToList();
+        Assert.Contains(outlined, c => c.Contains("conv2: 32 feature maps of 14×14"));
+        Assert.Contains(outlined, c => c.Contains("relu2: 32 feature maps of 7×7"));
+    }
+
+    [SkippableTheory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void The_explorer_cell_of_notebook_05_runs_the_model_trained_in_02_in_the_browser(bool variant)
+    {
+        var outputs = Outputs(variant ? runs.Variant : runs.AsShipped, "05-visualize-feature-maps");
+        string explorer = Assert.Single(outputs.Select(o => Join(o!["data"]?["text/html"])), h => h.Contains("ConvLensExplorer.mount("));
+        var result = Browser.Evaluate($"<!DOCTYPE html><html><head><meta charset=\"utf-8\"></head><body>{explorer}</body></html>", """
+            const ex = convlensExplorers[0];
+            return { count: convlensExplorers.length, prediction: ex.state().prediction, tests: ex.testCount, summary: document.querySelector(".cl-bars").parentNode.textContent };
+            """);
+        Assert.Equal(1, result.GetProperty("count").GetInt32());
+        Assert.Equal(100, result.GetProperty("tests").GetInt32());
+        // Test image 0 is loaded first: the page predicts what TorchSharp predicts with the checkpoint 02 saved.
+        using var model = ConvLens.Checkpoints.Checkpoint.Load(variant ? runs.VariantModel : runs.AsShippedModel).Model;
+        using var image = Shared.Mnist.Test.Image(0);
+        Assert.Equal(ConvLens.Training.Trainer.Predict(model, image).Class, result.GetProperty("prediction").GetInt32());
+        Assert.Contains(variant ? "conv3 64@3×3" : "conv2 32@5×5 → 1568", result.GetProperty("summary").GetString());
     }
 
     [Fact]
