@@ -99,14 +99,15 @@
   }
 
   // ---- Preprocessing as MNIST's: the ink's bounding box scaled into 20×20 (aspect kept), then placed in 28×28 so
-  // that its centre of mass is at the centre. ----
+  // that its centre of mass is at the centre. Returns the image, and where each input pixel came from on the drawing
+  // (input row y spans drawing rows top + (y − oy)·sy to top + (y + 1 − oy)·sy; the same for columns), or null. ----
   function mnistLike(ink, side, size) {
     let top = side, left = side, bottom = -1, right = -1;
     for (let i = 0; i < side; i++)
       for (let j = 0; j < side; j++)
         if (ink[i * side + j] > 0.05) { top = Math.min(top, i); bottom = Math.max(bottom, i); left = Math.min(left, j); right = Math.max(right, j); }
     const out = new Float64Array(size * size);
-    if (bottom < 0) return out;
+    if (bottom < 0) return [out, null];
     const box = Math.round(size * 20 / 28), h = bottom - top + 1, w = right - left + 1, scale = box / Math.max(h, w);
     const th = Math.max(1, Math.round(h * scale)), tw = Math.max(1, Math.round(w * scale));
     // Each small pixel is the mean of the big pixels it covers (an area average, as anti-aliased downscaling).
@@ -127,7 +128,7 @@
         const y = i + oy, x = j + ox;
         if (y >= 0 && y < size && x >= 0 && x < size) out[y * size + x] = small[i * tw + j];
       }
-    return out;
+    return [out, { top, left, sy: h / th, sx: w / tw, oy, ox }];
   }
 
   // The big canvas's ink averaged over blocks: for drawing over a loaded test image, which is already MNIST's.
@@ -288,21 +289,23 @@
       return out;
     }
 
-    // The 28×28 the network receives, and a sentence on how it was made.
+    // The 28×28 the network receives, a sentence on how it was made, and where its pixels are on the drawing.
+    const pixelsOfDrawing = { top: 0, left: 0, sy: DRAW / size, sx: DRAW / size, oy: 0, ox: 0 };
     function networkInput() {
-      if (base && strokes.length === 0) return [base, `${baseName}, exactly as in the data set.`];
+      if (base && strokes.length === 0) return [base, `${baseName}, exactly as in the data set.`, pixelsOfDrawing];
       if (base) {
         const drawn = blocks(ink(), DRAW, size);
-        return [drawn, `${baseName} with your strokes over it (not re-centred).`];
+        return [drawn, `${baseName} with your strokes over it (not re-centred).`, pixelsOfDrawing];
       }
-      if (strokes.length === 0) return [new Float64Array(size * size), "Nothing drawn yet: the network sees a black image."];
-      return [mnistLike(ink(), DRAW, size), `Your drawing, read as MNIST was made: the ink's bounding box scaled into ${Math.round(size * 20 / 28)}×${Math.round(size * 20 / 28)} and centred by its centre of mass.`];
+      if (strokes.length === 0) return [new Float64Array(size * size), "Nothing drawn yet: the network sees a black image.", null];
+      const [input, transform] = mnistLike(ink(), DRAW, size);
+      return [input, `Your drawing, read as MNIST was made: the ink's bounding box scaled into ${Math.round(size * 20 / 28)}×${Math.round(size * 20 / 28)} and centred by its centre of mass.`, transform];
     }
 
     function update() {
       pending = false;
       const start = performance.now();
-      const [input, how] = networkInput();
+      const [input, how, onDrawing] = networkInput();
       const result = forward(model, input);
       paint(inputCanvas, input, size, size, grey);
       inputNote.textContent = how;
@@ -343,7 +346,7 @@
         const colour = viridis(min, max);
         for (let c = 0; c < C; c++) paint(b.canvases[c], layer.data.subarray(c * plane, (c + 1) * plane), H, W, colour);
       }
-      last = { input, result, best };
+      last = { input, result, best, onDrawing };
       const ms = performance.now() - start;
       updates.push(ms);
       lastUpdate = performance.now();
@@ -364,10 +367,16 @@
       return f.windows.slice(i, i + 4);   // top, left, bottom, right, both ends included
     }
 
-    function outline(box, w) {
+    // Outlines window w (input rows t–b, columns l–r) on the input, or, through the preprocessing's transform, on the drawing.
+    function outline(box, w, transform) {
       if (!w) { box.style.display = "none"; return; }
-      const [t, l, b, r] = w, cell = 100 / size;
-      Object.assign(box.style, { display: "block", top: `${t * cell}%`, left: `${l * cell}%`, height: `${(b - t + 1) * cell}%`, width: `${(r - l + 1) * cell}%` });
+      const [t, l, b, r] = w;
+      const [y0, x0, y1, x1] = transform
+        ? [transform.top + (t - transform.oy) * transform.sy, transform.left + (l - transform.ox) * transform.sx,
+           transform.top + (b + 1 - transform.oy) * transform.sy, transform.left + (r + 1 - transform.ox) * transform.sx].map(v => v / DRAW * 100)
+        : [t, l, b + 1, r + 1].map(v => v / size * 100);
+      const clip = v => Math.max(0, Math.min(100, v)), percent = v => `${v.toFixed(4)}%`;
+      Object.assign(box.style, { display: "block", top: percent(clip(y0)), left: percent(clip(x0)), height: percent(clip(y1) - clip(y0)), width: percent(clip(x1) - clip(x0)) });
     }
 
     function hover(b, name, channel, canvas, e) {
@@ -375,8 +384,8 @@
       const column = Math.min(f.size - 1, Math.max(0, Math.floor((e.clientX - rect.left) / rect.width * f.size)));
       const row = Math.min(f.size - 1, Math.max(0, Math.floor((e.clientY - rect.top) / rect.height * f.size)));
       const w = window_(name, row, column);
-      outline(inputOutline, w);
-      outline(drawOutline, w);
+      outline(inputOutline, w, null);
+      if (last && last.onDrawing) outline(drawOutline, w, last.onDrawing); else outline(drawOutline, null);
       const value = last ? last.result.layers[name].data[(channel * f.size + row) * f.size + column] : NaN;
       tip.textContent = `${name} · channel ${channel} · row ${row}, column ${column}: ${fmt(value)} (colour scale ${fmt(b.range[0])} to ${fmt(b.range[1])}). ` +
         `It sees input rows ${w[0]}–${w[2]}, columns ${w[1]}–${w[3]} (${w[2] - w[0] + 1}×${w[3] - w[1] + 1}), outlined in red.`;
@@ -386,8 +395,8 @@
     }
 
     function unhover() {
-      outline(inputOutline, null);
-      outline(drawOutline, null);
+      outline(inputOutline, null, null);
+      outline(drawOutline, null, null);
       tip.style.display = "none";
     }
 

@@ -1,0 +1,152 @@
+"""Benchmark: the explorer page in headless Chromium, for the article's net (the shipped checkpoint).
+
+    python3 bench/explorer.py              # 300 updates while a stroke is drawn, then the same with block outputs shown
+    UPDATES=1000 python3 bench/explorer.py
+    python3 bench/explorer.py --screenshot docs/explorer.png   # the README's picture: a 2 drawn by pen events, a pixel hovered
+
+Prints the page's size and the time of one update after a pen move, from the drawing to the network's input, the
+forward pass, every map and the bars (median, 90th percentile, worst), against the issue's budget of 50 ms; and, as a
+reference from the same run, PyTorch's forward pass of the same architecture on one image with hooks on every conv
+layer (Debian's python3-torch, one thread like the page's JavaScript), where it is installed. Not part of CI.
+"""
+import html, json, os, re, statistics, subprocess, sys, tempfile, time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+UPDATES = int(os.environ.get("UPDATES", "300"))
+
+BENCH = """
+<pre id="bench-result"></pre>
+<script>
+(() => {
+  const ex = convlensExplorers[0], canvas = ex.canvas, box = canvas.getBoundingClientRect();
+  const at = (x, y) => ({ clientX: box.left + x / 280 * box.width, clientY: box.top + y / 280 * box.height, pointerId: 1, pointerType: "pen", isPrimary: true, buttons: 1, bubbles: true });
+  const run = (n) => {
+    ex.clear();
+    const times = [];
+    canvas.dispatchEvent(new PointerEvent("pointerdown", at(140, 40)));
+    for (let i = 0; i < n; i++) {
+      // A pen moving along a loop, one point per update: each update redoes everything a stroke changes.
+      const t = i / 40 * 2 * Math.PI;
+      canvas.dispatchEvent(new PointerEvent("pointermove", at(140 + 60 * Math.sin(t), 140 - 90 * Math.cos(t))));
+      const start = performance.now();
+      ex.update();
+      times.push(performance.now() - start);
+    }
+    canvas.dispatchEvent(new PointerEvent("pointerup", at(140, 50)));
+    return times;
+  };
+  run(20);   // warm-up: the JIT compiles the forward pass
+  const convOutputs = run(%(n)d);
+  ex.showAfter(true);
+  const blockOutputs = run(%(n)d);
+  const input = ex.testImage(0), forward = [];
+  for (let i = 0; i < %(n)d; i++) { const s = performance.now(); ex.forward(input); forward.push(performance.now() - s); }
+  document.getElementById("bench-result").textContent = JSON.stringify({ convOutputs, blockOutputs, forward });
+})();
+</script>
+</body>"""
+
+TORCH = """
+import json, statistics, time, torch
+from torch import nn
+torch.set_num_threads(1)
+net = nn.Sequential(nn.Conv2d(1, 16, 5, padding=2), nn.MaxPool2d(2), nn.ReLU(), nn.Conv2d(16, 32, 5, padding=2), nn.MaxPool2d(2), nn.ReLU(),
+                    nn.Dropout2d(0.5), nn.Flatten(), nn.Linear(1568, 96), nn.ReLU(), nn.Dropout(0.1), nn.Linear(96, 10)).eval()
+kept = {}
+for i in (0, 3):
+    net[i].register_forward_hook(lambda m, x, y, i=i: kept.__setitem__(i, y.detach().clone()))
+x = torch.rand(1, 1, 28, 28)
+times = []
+with torch.no_grad():
+    for _ in range(20): net(x).softmax(1)
+    for _ in range(%(n)d):
+        s = time.perf_counter(); net(x).softmax(1); times.append((time.perf_counter() - s) * 1000)
+print(json.dumps({"median": statistics.median(times), "version": torch.__version__}))
+"""
+
+
+# A 2 as a hand draws it: an arc over the top, a slanted stem, a flat foot, with a small wobble; the page's own pointer
+# handlers take it, as they would a pen's.
+SCREENSHOT = """
+<script>
+(() => {
+  const ex = convlensExplorers[0], canvas = ex.canvas, box = canvas.getBoundingClientRect();
+  const at = ([x, y]) => ({ clientX: box.left + x / 280 * box.width, clientY: box.top + y / 280 * box.height, pointerId: 1, pointerType: "pen", isPrimary: true, buttons: 1, bubbles: true });
+  const wobble = (i) => 2.5 * Math.sin(i * 1.7) + 1.5 * Math.cos(i * 0.9);
+  const points = [];
+  for (let i = 0; i <= 24; i++) { const t = Math.PI * (1.1 - 1.25 * i / 24); points.push([140 + 52 * Math.cos(t) + wobble(i), 100 - 48 * Math.sin(t) + wobble(i + 3)]); }
+  const [sx, sy] = points[points.length - 1];
+  for (let i = 1; i <= 14; i++) points.push([sx + (88 - sx) * i / 14 + wobble(i + 30), sy + (222 - sy) * i / 14]);
+  for (let i = 1; i <= 12; i++) points.push([88 + 112 * i / 12, 222 - 6 * i / 12 + wobble(i + 50)]);
+  ex.clear();
+  canvas.dispatchEvent(new PointerEvent("pointerdown", at(points[0])));
+  for (const p of points.slice(1)) canvas.dispatchEvent(new PointerEvent("pointermove", at(p)));
+  canvas.dispatchEvent(new PointerEvent("pointerup", at(points[points.length - 1])));
+  ex.hover(1, %(channel)d, 4, 6);
+})();
+</script>
+</body>"""
+
+
+def screenshot(target, text, out):
+    page = os.path.join(out, "explorer-screenshot.html")
+    with open(page, "w", encoding="utf-8") as f:
+        f.write(text.replace("</body>", SCREENSHOT % {"channel": 12}))
+    with tempfile.TemporaryDirectory() as profile:
+        subprocess.run(["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--proxy-server=127.0.0.1:9",
+                        "--host-resolver-rules=MAP * ~NOTFOUND", f"--user-data-dir={profile}", "--window-size=1280,1040",
+                        f"--screenshot={os.path.abspath(target)}", "file://" + page],   # real time: the status shows a real update time
+                       check=True, capture_output=True)
+    print(f"wrote {target}")
+
+
+def main():
+    out = os.path.join(ROOT, "artifacts", "bench-explorer")
+    os.makedirs(out, exist_ok=True)
+    subprocess.run([os.path.join(ROOT, "convlens"), "explorer", "--output", out], check=True, stdout=subprocess.DEVNULL)
+    page = os.path.join(out, "explorer.html")
+    size = os.path.getsize(page)
+    with open(page, encoding="utf-8") as f:
+        text = f.read()
+    if len(sys.argv) == 3 and sys.argv[1] == "--screenshot":
+        return screenshot(sys.argv[2], text, out)
+    bench = os.path.join(out, "explorer-bench.html")
+    with open(bench, "w", encoding="utf-8") as f:
+        f.write(text.replace("</body>", BENCH % {"n": UPDATES}))
+    with tempfile.TemporaryDirectory() as profile:
+        dom = subprocess.run(["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--proxy-server=127.0.0.1:9",
+                              "--host-resolver-rules=MAP * ~NOTFOUND", f"--user-data-dir={profile}", "--window-size=1400,1400",
+                              # No --virtual-time-budget: under virtual time performance.now() stands still. The
+                              # measuring script runs synchronously while the page loads, so the dump comes after it.
+                              "--dump-dom", "file://" + bench],
+                             check=True, capture_output=True, text=True).stdout
+    match = re.search(r'<pre id="bench-result">(.*?)</pre>', dom, re.S)
+    if not match or not match.group(1):
+        sys.exit("the page reported nothing")
+    result = json.loads(html.unescape(match.group(1)))
+
+    def line(name, times):
+        times = sorted(times)
+        p90 = times[int(0.9 * (len(times) - 1))]
+        return f"{name:<44} median {statistics.median(times):6.2f} ms   p90 {p90:6.2f} ms   worst {times[-1]:6.2f} ms"
+
+    print(f"page        {page}: {size / 1048576:.2f} MB (budget 3 MB: {size / (3 * 1048576):.2f}×)")
+    print(f"chromium    {subprocess.run(['chromium', '--version'], capture_output=True, text=True).stdout.strip()}, {os.cpu_count()} cores, {UPDATES} updates each")
+    print(line("update, conv outputs shown", result["convOutputs"]))
+    print(line("update, block outputs shown", result["blockOutputs"]))
+    print(line("forward pass alone (JavaScript)", result["forward"]))
+    worst_median = max(statistics.median(result["convOutputs"]), statistics.median(result["blockOutputs"]))
+    print(f"budget      one update ≤ 50 ms: median {worst_median:.2f} ms = {worst_median / 50:.2f}× the budget")
+    python = "/usr/bin/python3"
+    probe = subprocess.run([python, "-c", "import torch"], capture_output=True)
+    if probe.returncode == 0:
+        torch = json.loads(subprocess.run([python, "-c", TORCH % {"n": UPDATES}], check=True, capture_output=True, text=True).stdout)
+        js = statistics.median(result["forward"])
+        print(f"reference   PyTorch {torch['version']} forward + softmax + 2 hooks, 1 thread: median {torch['median']:.3f} ms; "
+              f"the page's forward pass takes {js / torch['median']:.1f}× that")
+    else:
+        print("reference   python3-torch is not installed: no PyTorch reference (apt-get install python3-torch)")
+
+
+if __name__ == "__main__":
+    main()
