@@ -133,6 +133,36 @@ public class ExplorerTests
     }
 
     [SkippableFact]
+    public void The_pages_saliency_is_TorchSharps_gradient_of_the_predicted_class()
+    {
+        Needs.Chromium();
+        using var model = Shared.ShippedModel();
+        const int count = 5;
+        var page = Browser.Evaluate(Explorer.Page(model, Shared.Mnist.Test, count), """
+            const ex = convlensExplorers[0], out = [];
+            for (let i = 0; i < ex.testCount; i++) {
+              const input = ex.testImage(i), result = ex.forward(input);
+              const target = result.probabilities.indexOf(Math.max(...result.probabilities));
+              out.push({ target, gradient: Array.from(ex.saliency(input, target)) });
+            }
+            ex.showSaliency(true);   // and the overlay draws without an error
+            return out;
+            """);
+        for (int i = 0; i < count; i++)
+        {
+            using var image = Shared.Mnist.Test.Image(i);
+            int target = page[i].GetProperty("target").GetInt32();
+            Assert.Equal(Trainer.Predict(model, image).Class, target);
+            using var torch = ConvLens.Explain.Attribution.Saliency(model, image, target);
+            var expected = torch.flatten().data<float>().ToArray();
+            var actual = page[i].GetProperty("gradient").EnumerateArray().Select(v => v.GetDouble()).ToArray();
+            Assert.Equal(expected.Length, actual.Length);
+            double peak = expected.Max(v => Math.Abs(v)), worst = expected.Zip(actual).Max(p => Math.Abs(p.First - p.Second));
+            Assert.True(worst <= 1e-4 * peak + 1e-6, $"test image {i}: the page's gradient differs from TorchSharp's by {worst:G3} (peak {peak:G3})");
+        }
+    }
+
+    [SkippableFact]
     public void Drawing_with_synthetic_pointer_events_updates_the_page_live_and_changes_the_prediction()
     {
         Needs.Chromium();

@@ -81,12 +81,13 @@
     return y;
   }
 
-  // Runs one image [channels·size·size] through the network; returns the logits, the probabilities and every
-  // spatial layer's output by name ({data, shape}).
+  // Runs one image [channels·size·size] through the network; returns the logits, the probabilities, every
+  // spatial layer's output by name ({data, shape}), and each layer's input (for the backward pass).
   function forward(model, input) {
     let x = input, shape = [model.inputChannels, model.imageSize, model.imageSize];
-    const layers = {};
+    const layers = {}, inputs = [];
     for (const layer of model.layers) {
+      inputs.push({ data: x, shape });
       if (layer.type === "conv") [x, shape] = conv(x, shape, layer);
       else if (layer.type === "pool") [x, shape] = maxPool(x, shape, layer.kernel);
       else if (layer.type === "relu") x = x.map(v => v > 0 ? v : 0);
@@ -95,7 +96,53 @@
       if (shape.length === 3) layers[layer.name] = { data: x, shape };
     }
     const top = Math.max(...x), exps = Array.from(x, v => Math.exp(v - top)), sum = exps.reduce((a, b) => a + b, 0);
-    return { logits: x, probabilities: exps.map(e => e / sum), layers };
+    return { logits: x, probabilities: exps.map(e => e / sum), layers, inputs };
+  }
+
+  // ---- The backward pass, for gradient saliency: ∂ logit[target] / ∂ input pixel, layer by layer from the top. ----
+  function saliency(model, result, target) {
+    let g = new Float64Array(result.logits.length);
+    g[target] = 1;
+    for (let n = model.layers.length - 1; n >= 0; n--) {
+      const layer = model.layers[n], { data: x, shape } = result.inputs[n];
+      if (layer.type === "linear") {
+        // ∂/∂x[i] = Σ_j W[j, i] · g[j]
+        const gx = new Float64Array(layer.in), w = layer.w;
+        for (let j = 0; j < layer.out; j++) { const r = j * layer.in, gj = g[j]; if (gj !== 0) for (let i = 0; i < layer.in; i++) gx[i] += w[r + i] * gj; }
+        g = gx;
+      } else if (layer.type === "relu") {
+        g = g.map((v, i) => x[i] > 0 ? v : 0);
+      } else if (layer.type === "pool") {
+        // Each pooled value's gradient goes to the input that was the largest of its window (the first, on ties, as torch).
+        const [C, H, W] = shape, k = layer.kernel, Ho = Math.floor(H / k), Wo = Math.floor(W / k), gx = new Float64Array(C * H * W);
+        for (let c = 0; c < C; c++)
+          for (let i = 0; i < Ho; i++)
+            for (let j = 0; j < Wo; j++) {
+              let best = -1, m = -Infinity;
+              for (let a = 0; a < k; a++) for (let b = 0; b < k; b++) { const at = (c * H + i * k + a) * W + j * k + b; if (x[at] > m) { m = x[at]; best = at; } }
+              gx[best] += g[(c * Ho + i) * Wo + j];
+            }
+        g = gx;
+      } else if (layer.type === "conv") {
+        // The forward pass added w · x[c, i+dy, j+dx] into y[o, i, j]; the gradient flows back along the same pairs.
+        const [C, H, W] = shape, O = layer.out, k = layer.kernel, p = layer.padding;
+        const Ho = H + 2 * p - k + 1, Wo = W + 2 * p - k + 1, plane = Ho * Wo, gx = new Float64Array(C * H * W), w = layer.w;
+        for (let o = 0; o < O; o++)
+          for (let c = 0; c < C; c++)
+            for (let ky = 0; ky < k; ky++) {
+              const dy = ky - p, i0 = Math.max(0, -dy), i1 = Math.min(Ho, H - dy);
+              for (let kx = 0; kx < k; kx++) {
+                const wv = w[((o * C + c) * k + ky) * k + kx], dx = kx - p, j0 = Math.max(0, -dx), j1 = Math.min(Wo, W - dx);
+                for (let i = i0; i < i1; i++) {
+                  const gr = o * plane + i * Wo, xr = c * H * W + (i + dy) * W + dx;
+                  for (let j = j0; j < j1; j++) gx[xr + j] += wv * g[gr + j];
+                }
+              }
+            }
+        g = gx;
+      }   // flatten and dropout (off) pass the gradient through unchanged
+    }
+    return g;
   }
 
   // ---- Preprocessing as MNIST's: the ink's bounding box scaled into 20×20 (aspect kept), then placed in 28×28 so
@@ -211,6 +258,8 @@
     const inputWrap = inputColumn.appendChild(el("div", "cl-wrap"));
     const inputCanvas = inputWrap.appendChild(el("canvas", "cl-input"));
     inputCanvas.width = inputCanvas.height = size;
+    const saliencyCanvas = inputWrap.appendChild(el("canvas", "cl-input cl-saliency"));
+    saliencyCanvas.width = saliencyCanvas.height = size;
     const inputOutline = inputWrap.appendChild(el("div", "cl-outline"));
     const inputNote = inputColumn.appendChild(el("p", "cl-note", ""));
 
@@ -234,6 +283,10 @@
     const afterBox = afterLabel.appendChild(el("input"));
     afterBox.type = "checkbox";
     afterLabel.appendChild(document.createTextNode(" show each block's output, after max-pooling and ReLU (what the next layer receives)"));
+    const saliencyLabel = options.appendChild(el("label"));
+    const saliencyBox = saliencyLabel.appendChild(el("input"));
+    saliencyBox.type = "checkbox";
+    saliencyLabel.appendChild(document.createTextNode(" saliency on the input: where a small change moves the predicted class's score most (its gradient, in red)"));
     options.appendChild(el("span", "cl-hint", "Hover a map's pixel: the red square on the input is what that pixel sees (its receptive field)."));
     const mapsArea = root.appendChild(el("div", "cl-maps"));
     const tip = root.appendChild(el("div", "cl-tip"));
@@ -317,6 +370,13 @@
         r.row.classList.toggle("cl-best", k === best);
       });
       answer.textContent = `The network says ${classes[best]} (${(result.probabilities[best] * 100).toFixed(1)} %)`;
+      saliencyCanvas.style.display = saliencyBox.checked ? "block" : "none";
+      if (saliencyBox.checked) {
+        const g = saliency(model, result, best), peak = Math.max(1e-12, ...g.map(Math.abs));
+        const ctx = saliencyCanvas.getContext("2d"), image = ctx.createImageData(size, size);
+        for (let i = 0; i < size * size; i++) { image.data[i * 4] = 230; image.data[i * 4 + 1] = 20; image.data[i * 4 + 2] = 20; image.data[i * 4 + 3] = Math.round(Math.abs(g[i]) / peak * 230); }
+        ctx.putImageData(image, 0, 0);
+      }
       const after = afterBox.checked;
       for (const b of blocks_) {
         const name = after ? b.output : b.conv, layer = result.layers[name];
@@ -423,6 +483,7 @@
     draw.addEventListener("pointerup", end);
     draw.addEventListener("pointercancel", end);
     afterBox.addEventListener("change", update);
+    saliencyBox.addEventListener("change", update);
     clearButton.addEventListener("click", () => { strokes = []; base = null; redraw(); update(); });
     undoButton.addEventListener("click", () => { strokes.pop(); redraw(); update(); });
 
@@ -462,6 +523,8 @@
         return { tip: tip.textContent, outline: inputOutline.style.cssText };
       },
       showAfter: on => { afterBox.checked = on; update(); },
+      showSaliency: on => { saliencyBox.checked = on; update(); },
+      saliency: (input, target) => saliency(model, forward(model, input), target),
     };
     (window.convlensExplorers = window.convlensExplorers || []).push(api);
     return api;
