@@ -284,3 +284,31 @@ public class NotebookTests(WorkbookRuns runs) : IClassFixture<WorkbookRuns>
         Assert.Contains(Charts(Outputs(runs.Variant, "05-visualize-feature-maps")), c => c.Contains("conv3: 64 feature maps of 7×7"));
     }
 }
+
+/// <summary>The workbook in the other real host: Jupyter, through nbconvert and the .NET kernel it starts.</summary>
+public class JupyterTests
+{
+    [SkippableFact]
+    public void Notebook_05_runs_in_Jupyter_and_its_explorer_runs_the_model_in_the_browser()
+    {
+        Needs.JupyterDotnetKernel();
+        Needs.Chromium();
+        string folder = Shared.TempFolder();
+        // No model trained in 02 at this path: the notebook uses the shipped checkpoint, and a reader's model is left alone.
+        var (code, stdout, stderr) = Shared.Run("jupyter-nbconvert",
+            ["--to", "notebook", "--execute", "--ExecutePreprocessor.kernel_name=.net-csharp", "--ExecutePreprocessor.timeout=600",
+             "--output-dir", folder, Path.Combine(Shared.RepositoryRoot, "notebooks", "05-visualize-feature-maps.ipynb")],
+            new Dictionary<string, string> { ["CONVLENS_NOTEBOOK_CHECKPOINT"] = Path.Combine(folder, "no-model", "convnet") }, TimeSpan.FromMinutes(10));
+        Assert.True(code == 0, stdout + stderr);
+        var outputs = JsonNode.Parse(File.ReadAllText(Path.Combine(folder, "05-visualize-feature-maps.ipynb")))!["cells"]!.AsArray()
+            .SelectMany(c => c!["outputs"]?.AsArray().Select(o => o!) ?? []).ToList();
+        string Join(JsonNode? node) => node is JsonArray lines ? string.Concat(lines.Select(l => (string)l!)) : (string?)node ?? "";
+        Assert.DoesNotContain(outputs, o => (string?)o["output_type"] == "error");
+        Assert.Contains("conv2 pixel (7, 7), the centre, sees input rows 8–21, columns 8–21 (14×14)", string.Concat(outputs.Select(o => Join(o["text"]))));
+        string explorer = Assert.Single(outputs.Select(o => Join(o["data"]?["text/html"])), h => h.Contains("ConvLensExplorer.mount("));
+        var result = Browser.Evaluate($"<!DOCTYPE html><html><head><meta charset=\"utf-8\"></head><body>{explorer}</body></html>",
+            "const ex = convlensExplorers[0]; return { prediction: ex.state().prediction, tests: ex.testCount };");
+        Assert.Equal(7, result.GetProperty("prediction").GetInt32());   // the shipped model on test image 0, a 7
+        Assert.Equal(100, result.GetProperty("tests").GetInt32());
+    }
+}

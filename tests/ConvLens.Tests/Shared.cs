@@ -109,6 +109,12 @@ public static class Needs
     public static void NbConvert() =>
         Require(OnPath("jupyter-nbconvert"), "needs Jupyter's nbconvert to export notebooks to HTML: sudo apt-get install jupyter-nbconvert");
 
+    /// <summary>Jupyter able to execute notebooks (nbconvert, nbclient) and the .NET kernel installed for this user.</summary>
+    public static void JupyterDotnetKernel() =>
+        Require(OnPath("jupyter-nbconvert") && File.Exists(Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".local", "share", "jupyter", "kernels", ".net-csharp", "kernel.json")),
+            "needs Jupyter and its .NET kernel to execute notebooks: sudo apt-get install jupyter-nbconvert python3-nbclient, then " +
+            "mkdir -p ~/.local/share/jupyter/kernels && dotnet tool restore && dotnet interactive jupyter install");
+
     static bool OnPath(string program) =>
         (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator).Any(d => File.Exists(Path.Combine(d, program)));
 }
