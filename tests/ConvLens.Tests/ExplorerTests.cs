@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Xunit.Abstractions;
 using ConvLens.Inspection;
 using ConvLens.Model;
 using ConvLens.Training;
@@ -8,7 +9,7 @@ namespace ConvLens.Tests;
 
 /// <summary>Receptive fields against a hand computation and against autograd; the explorer page run in headless Chromium against TorchSharp.</summary>
 [Collection(TorchRandom.Name)]
-public class ExplorerTests
+public class ExplorerTests(ITestOutputHelper output)
 {
     // By hand, for the article's net, one axis (rows and columns alike):
     //   conv1 (5×5, padding 2): unit i sees input i−2 … i+2;
@@ -87,7 +88,7 @@ public class ExplorerTests
         PageMatchesTorchSharp(model);
     }
 
-    static void PageMatchesTorchSharp(ConvNet model)
+    void PageMatchesTorchSharp(ConvNet model)
     {
         Needs.Chromium();
         const int count = 200;
@@ -117,6 +118,7 @@ public class ExplorerTests
             worst = Math.Max(worst, torch.Zip(actual[i]).Max(p => Math.Abs(p.First - p.Second)));
         }
         Assert.True(worst <= 1e-4, $"the page's logits differ from TorchSharp's by up to {worst:G3}");
+        output.WriteLine($"{model.Spec}: {count} test images, same argmax, largest logit difference {worst:G3}");
 
         // Every spatial layer's maps, for test image 0, as Inspect.FeatureMaps gives them.
         using var first = test.Image(0);
@@ -159,6 +161,7 @@ public class ExplorerTests
             Assert.Equal(expected.Length, actual.Length);
             double peak = expected.Max(v => Math.Abs(v)), worst = expected.Zip(actual).Max(p => Math.Abs(p.First - p.Second));
             Assert.True(worst <= 1e-4 * peak + 1e-6, $"test image {i}: the page's gradient differs from TorchSharp's by {worst:G3} (peak {peak:G3})");
+            output.WriteLine($"test image {i}: saliency differs by at most {worst:G3} (peak {peak:G3})");
         }
     }
 
