@@ -97,7 +97,7 @@ def screenshot(target, text, out):
         f.write(text.replace("</body>", SCREENSHOT % {"channel": 12}))
     with tempfile.TemporaryDirectory() as profile:
         subprocess.run(["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--proxy-server=127.0.0.1:9",
-                        "--host-resolver-rules=MAP * ~NOTFOUND", f"--user-data-dir={profile}", "--window-size=1280,1040",
+                        "--host-resolver-rules=MAP * ~NOTFOUND", f"--user-data-dir={profile}", "--window-size=1280,1200",
                         f"--screenshot={os.path.abspath(target)}", "file://" + page],   # real time: the status shows a real update time
                        check=True, capture_output=True)
     print(f"wrote {target}")

@@ -232,7 +232,8 @@
 
     // The drawing area.
     const drawColumn = top.appendChild(el("div", "cl-column"));
-    drawColumn.appendChild(el("div", "cl-heading", "Draw a digit"));
+    const digits = classes.length === 10 && classes.every((c, k) => c === String(k));
+    drawColumn.appendChild(el("div", "cl-heading", digits ? "Draw a digit" : `Draw one of: ${classes.join(", ")}`));
     const drawWrap = drawColumn.appendChild(el("div", "cl-wrap"));
     const draw = drawWrap.appendChild(el("canvas", "cl-draw"));
     draw.width = draw.height = DRAW;
@@ -290,6 +291,7 @@
     options.appendChild(el("span", "cl-hint", "Hover a map's pixel: the red square on the input is what that pixel sees (its receptive field)."));
     const mapsArea = root.appendChild(el("div", "cl-maps"));
     const tip = root.appendChild(el("div", "cl-tip"));
+    const marker = el("div", "cl-outline");   // the hovered pixel, on its map
 
     const blocks_ = spec.blocks.map(b => {
       const section = mapsArea.appendChild(el("div", "cl-layer"));
@@ -389,7 +391,7 @@
           const pixels = Math.max(56, Math.min(112, H * 3));
           for (let c = 0; c < C; c++) {
             const cell = b.grid.appendChild(el("div", "cl-cell"));
-            const canvas = cell.appendChild(el("canvas", "cl-map"));
+            const canvas = cell.appendChild(el("div", "cl-wrap")).appendChild(el("canvas", "cl-map"));
             canvas.width = W; canvas.height = H;
             canvas.style.width = canvas.style.height = `${pixels}px`;
             cell.appendChild(el("div", "cl-cell-label", `#${c}`));
@@ -444,6 +446,8 @@
       const column = Math.min(f.size - 1, Math.max(0, Math.floor((e.clientX - rect.left) / rect.width * f.size)));
       const row = Math.min(f.size - 1, Math.max(0, Math.floor((e.clientY - rect.top) / rect.height * f.size)));
       const w = window_(name, row, column);
+      canvas.parentNode.appendChild(marker);
+      Object.assign(marker.style, { display: "block", top: `${row / f.size * 100}%`, left: `${column / f.size * 100}%`, width: `${100 / f.size}%`, height: `${100 / f.size}%` });
       outline(inputOutline, w, null);
       if (last && last.onDrawing) outline(drawOutline, w, last.onDrawing); else outline(drawOutline, null);
       const value = last ? last.result.layers[name].data[(channel * f.size + row) * f.size + column] : NaN;
@@ -455,6 +459,7 @@
     }
 
     function unhover() {
+      marker.style.display = "none";
       outline(inputOutline, null, null);
       outline(drawOutline, null, null);
       tip.style.display = "none";
