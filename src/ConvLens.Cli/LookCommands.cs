@@ -97,19 +97,20 @@ public static class LookCommands
     {
         var (model, info) = LoadModel(checkpointPath);
         using var __ = model;
-        using var data = Datasets.Load(info.Dataset, dataDir);
-        foreach (var line in WriteExplorer(model, info, data.Test, testImages, output)) Console.WriteLine(line);
+        // No test images wanted: no need for the data set (which for Fashion-MNIST may not be installed).
+        using var data = testImages > 0 ? Datasets.Load(info.Dataset, dataDir) : null;
+        foreach (var line in WriteExplorer(model, info, data?.Test, testImages, output)) Console.WriteLine(line);
         return 0;
     }
 
     /// <summary>Writes explorer.html for <paramref name="model"/>, with the first <paramref name="testImages"/> images of <paramref name="test"/>; returns a line per file written.</summary>
-    public static IReadOnlyList<string> WriteExplorer(ConvNet model, CheckpointInfo info, ImageSet test, int testImages, string output)
+    public static IReadOnlyList<string> WriteExplorer(ConvNet model, CheckpointInfo info, ImageSet? test, int testImages, string output)
     {
         Commands.EnsureWritable(output);
         string about = $"Trained on {info.Dataset} for {info.History.Count} epoch{(info.History.Count == 1 ? "" : "s")}" +
             (info.Test is { } t ? $", {t.Accuracy:P2} on its {t.Count} test images." : ".");
         string page = ConvLens.Explorer.WritePage(Path.Combine(output, "explorer.html"), model, test, testImages, about);
-        return [$"wrote {page} ({new FileInfo(page).Length / 1024.0 / 1024.0:F1} MB; open it in a browser and draw a digit)"];
+        return [$"wrote {page} ({new FileInfo(page).Length / 1024.0 / 1024.0:F1} MB; open it in a browser and draw)"];
     }
 
     static (ConvNet Model, CheckpointInfo Info) LoadModel(string? checkpointPath) => Checkpoint.LoadOrShipped(checkpointPath);

@@ -212,6 +212,86 @@ public class ExplorerTests(ITestOutputHelper output)
         Assert.InRange(columnCentre, 13.5 - 0.6, 13.5 + 0.6);
     }
 
+    // Pen strokes as pointer events, for the page's drawing canvas; `draw(points, pointerId)` resolves after the pointer is lifted.
+    const string Pen = """
+        const ex = convlensExplorers[0], canvas = ex.canvas, box = canvas.getBoundingClientRect(), side = canvas.width;
+        const at = ([x, y], id = 1) => ({ clientX: box.left + x / side * box.width, clientY: box.top + y / side * box.height,
+                                          pointerId: id, pointerType: "touch", isPrimary: id === 1, buttons: 1, bubbles: true });
+        const send = (type, p, id) => canvas.dispatchEvent(new PointerEvent(type, at(p, id)));
+        const line = (n, x0, y0, x1, y1) => Array.from({ length: n }, (_, i) => [x0 + (x1 - x0) * i / (n - 1), y0 + (y1 - y0) * i / (n - 1)]);
+        """;
+
+    [SkippableFact]
+    public void A_second_finger_does_not_scribble_into_the_stroke_and_the_drawing_shows_the_hovered_window()
+    {
+        Needs.Chromium();
+        using var model = Shared.ShippedModel();
+        var result = Browser.Evaluate(Explorer.Page(model, Shared.Mnist.Test, 10), Pen + """
+            ex.clear();
+            const stroke = line(20, 140, 50, 145, 230);
+            send("pointerdown", stroke[0], 1); stroke.slice(1).forEach(p => send("pointermove", p, 1)); send("pointerup", stroke[19], 1);
+            const alone = ex.state();
+            ex.clear();
+            send("pointerdown", stroke[0], 1);
+            send("pointerdown", [30, 30], 2);                                       // a palm comes down
+            stroke.slice(1, 10).forEach(p => { send("pointermove", p, 1); send("pointermove", [250, 250], 2); });
+            send("pointerup", [250, 250], 2);                                       // and lifts: the stroke goes on
+            stroke.slice(10).forEach(p => send("pointermove", p, 1)); send("pointerup", stroke[19], 1);
+            const palm = ex.state();
+            const hovered = ex.hover(1, 0, 7, 7);
+            return { same: JSON.stringify(alone.input) === JSON.stringify(palm.input), strokes: palm.strokes, hovered };
+            """);
+        Assert.True(result.GetProperty("same").GetBoolean(), "a second pointer changed the drawing");
+        Assert.Equal(1, result.GetProperty("strokes").GetInt32());
+        // After the MNIST-like scaling the window is drawn where those input pixels came from on the drawing: inside the canvas.
+        string onDrawing = result.GetProperty("hovered").GetProperty("onDrawing").GetString()!;
+        Assert.Contains("display: block", onDrawing);
+        Assert.DoesNotContain("-", onDrawing);
+    }
+
+    [SkippableFact]
+    public void Two_explorers_on_one_page_keep_their_own_state_and_a_32x32_network_runs_as_TorchSharp_does()
+    {
+        Needs.Chromium();
+        using var article = Shared.ShippedModel();
+        using var wide = new ConvNet(ConvNetSpec.Article with { ImageSize = 32, Convs = [new(8, 3), new(16, 5), new(16, 3)] }, seed: 2);
+        string page = $"<!DOCTYPE html><html><head><meta charset=\"utf-8\"></head><body>{Explorer.Show(article, Shared.Mnist.Test, 5).Html}{Explorer.Show(wide).Html}</body></html>";
+        var result = Browser.Evaluate(page, Pen.Replace("convlensExplorers[0]", "convlensExplorers[1]") + """
+            const first = convlensExplorers[0];
+            first.loadTest(3);
+            ex.clear();
+            const stroke = line(20, 160, 40, 150, 280);
+            send("pointerdown", stroke[0], 1); stroke.slice(1).forEach(p => send("pointermove", p, 1)); send("pointerup", stroke[19], 1);
+            const drawn = ex.state();
+            return { count: convlensExplorers.length, firstStrokes: first.state().strokes, firstInput: first.state().input.slice(0, 784),
+                     input: drawn.input, logits: Array.from(ex.forward(Float64Array.from(drawn.input)).logits) };
+            """);
+        Assert.Equal(2, result.GetProperty("count").GetInt32());
+        Assert.Equal(0, result.GetProperty("firstStrokes").GetInt32());
+        using var three = Shared.Mnist.Test.Image(3);
+        var expectedFirst = three.flatten().data<float>().ToArray();
+        Assert.Equal(expectedFirst.Select(v => (double)v), result.GetProperty("firstInput").EnumerateArray().Select(v => v.GetDouble()), new ToleranceComparer(1e-6));
+
+        var input = result.GetProperty("input").EnumerateArray().Select(v => (float)v.GetDouble()).ToArray();
+        Assert.Equal(32 * 32, input.Length);
+        Assert.All(input, v => Assert.True(float.IsFinite(v)));
+        Assert.True(input.Sum() > 10, "the stroke left no ink in the 32×32 input");
+        using var tensor = TorchSharp.torch.tensor(input).reshape(1, 1, 32, 32);
+        using (no_grad())
+        {
+            using var logits = Inspect.CallInEvalMode(wide, tensor);
+            var torch = logits.data<float>().ToArray();
+            var js = result.GetProperty("logits").EnumerateArray().Select(v => v.GetDouble()).ToArray();
+            Assert.True(torch.Zip(js).All(p => Math.Abs(p.First - p.Second) <= 1e-4), $"TorchSharp {string.Join(", ", torch)} vs the page {string.Join(", ", js)}");
+        }
+    }
+
+    sealed class ToleranceComparer(double tolerance) : IEqualityComparer<double>
+    {
+        public bool Equals(double a, double b) => Math.Abs(a - b) <= tolerance;
+        public int GetHashCode(double value) => 0;
+    }
+
     [SkippableFact]
     public void Hovering_a_map_pixel_outlines_the_window_Inspect_computes()
     {

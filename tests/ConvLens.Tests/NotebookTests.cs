@@ -55,7 +55,7 @@ public class NotebookTests(WorkbookRuns runs) : IClassFixture<WorkbookRuns>
     static JsonArray Outputs(string folder, string notebook) =>
         new(Cells(folder, notebook).SelectMany(c => c!["outputs"]?.AsArray().Select(o => o!.DeepClone()) ?? []).ToArray());
 
-    static string Join(JsonNode? node) => node is JsonArray lines ? string.Concat(lines.Select(l => (string)l!)) : (string?)node ?? "";
+    internal static string Join(JsonNode? node) => node is JsonArray lines ? string.Concat(lines.Select(l => (string)l!)) : (string?)node ?? "";
 
     static string Text(JsonNode? output) => Join(output?["text"]) + Join(output?["data"]?["text/plain"]);
 
@@ -247,7 +247,7 @@ public class NotebookTests(WorkbookRuns runs) : IClassFixture<WorkbookRuns>
         var maps = AllText(runs.AsShipped, "05-visualize-feature-maps");
         Assert.Contains("conv2: a pixel sees 14×14 input pixels", maps);
         Assert.Contains("after pool2: 16×16, and neighbouring pixels' windows start 4 input pixels apart", maps);
-        Assert.Contains("conv2 pixel (7, 7), the centre, sees input rows 8–21, columns 8–21 (14×14)", maps);
+        Assert.Contains("conv2 pixel (7, 7), near the centre, sees input rows 8–21, columns 8–21 (14×14)", maps);
         Assert.Contains("conv2 pixel (0, 0), the corner, sees input rows 0–7, columns 0–7 (8×8)", maps);
         // The figures with the image first outline what a hovered pixel sees.
         var outlined = Charts(Outputs(runs.AsShipped, "05-visualize-feature-maps")).Where(c => c.Contains("plotly_hover")).ToList();
@@ -302,9 +302,9 @@ public class JupyterTests
         Assert.True(code == 0, stdout + stderr);
         var outputs = JsonNode.Parse(File.ReadAllText(Path.Combine(folder, "05-visualize-feature-maps.ipynb")))!["cells"]!.AsArray()
             .SelectMany(c => c!["outputs"]?.AsArray().Select(o => o!) ?? []).ToList();
-        string Join(JsonNode? node) => node is JsonArray lines ? string.Concat(lines.Select(l => (string)l!)) : (string?)node ?? "";
+        var Join = NotebookTests.Join;
         Assert.DoesNotContain(outputs, o => (string?)o["output_type"] == "error");
-        Assert.Contains("conv2 pixel (7, 7), the centre, sees input rows 8–21, columns 8–21 (14×14)", string.Concat(outputs.Select(o => Join(o["text"]))));
+        Assert.Contains("conv2 pixel (7, 7), near the centre, sees input rows 8–21, columns 8–21 (14×14)", string.Concat(outputs.Select(o => Join(o["text"]))));
         string explorer = Assert.Single(outputs.Select(o => Join(o["data"]?["text/html"])), h => h.Contains("ConvLensExplorer.mount("));
         var result = Browser.Evaluate($"<!DOCTYPE html><html><head><meta charset=\"utf-8\"></head><body>{explorer}</body></html>",
             "const ex = convlensExplorers[0]; return { prediction: ex.state().prediction, tests: ex.testCount };");

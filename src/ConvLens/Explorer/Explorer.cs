@@ -57,7 +57,7 @@ public static class Explorer
         <style>body{font-family:system-ui,sans-serif;margin:24px;color:#222} p{max-width:60em}{{style.Value}}</style>
         </head><body>
         <h1>ConvLens · watch the network think</h1>
-        <p>Draw a digit in the black square with the mouse, a finger or a pen. While you draw, the network ({{WebUtility.HtmlEncode(model.Spec.ToString())}})
+        <p>Draw {{(images is null || images.Name == Datasets.Mnist ? "a digit" : $"one of the {images.Name} classes")}} in the black square with the mouse, a finger or a pen. While you draw, the network ({{WebUtility.HtmlEncode(model.Spec.ToString())}})
         runs in this page on what it receives: the probabilities on the right and every conv layer's feature maps below
         change with each stroke. Hover any map's pixel to see which part of the input it looks at.</p>
         <div id="convlens-explorer"></div>
@@ -75,6 +75,15 @@ public static class Explorer
     }
 
     /// <summary>
+    /// How the page turns a drawing into the network's input, as the data set's images were made: MNIST's digits were
+    /// scaled into a 20×20 box and centred by their centre of mass in 28×28; Fashion-MNIST's items fill the frame on
+    /// their longest side and are centred by their bounding box.
+    /// </summary>
+    static object Preprocessing(string? dataset) => dataset == Datasets.FashionMnist
+        ? new { box = 28.0 / 28, centre = "box", about = "scaled to fill the frame on its longest side and centred, as Fashion-MNIST's images were made" }
+        : new { box = 20.0 / 28, centre = "mass", about = "the ink's bounding box scaled into 20×20 and centred by its centre of mass, as MNIST's digits were made" };
+
+    /// <summary>
     /// What the page needs, as JSON: the layers in the order they run, with weights as base64 float32 (little-endian),
     /// every spatial layer's receptive fields, the conv blocks, the class names and some test images as bytes.
     /// </summary>
@@ -83,18 +92,20 @@ public static class Explorer
         var spec = model.Spec;
         if (spec.InputChannels != 1)
             throw new ConvLensException($"The explorer draws one grey channel, but this model takes {spec.InputChannels} input channels.");
-        var state = model.state_dict();
+        var state = model.state_dict();   // the model's own parameters: outside the scope below, which frees only copies
+        using var scope = NewDisposeScope();
         string Floats(string key)
         {
-            using var t = state[key].detach().cpu().to_type(ScalarType.Float32).contiguous();
+            var t = state[key].detach().cpu().to_type(ScalarType.Float32).contiguous();
             return Convert.ToBase64String(MemoryMarshal.AsBytes(t.data<float>().ToArray().AsSpan()));
         }
+        int convs = 0;
         var layers = model.Layers.Select(l => l.Layer switch
         {
             Conv2d => (object)new
             {
                 name = l.Name, type = "conv", @in = state[$"{l.Name}.weight"].shape[1], @out = state[$"{l.Name}.weight"].shape[0],
-                kernel = state[$"{l.Name}.weight"].shape[2], padding = state[$"{l.Name}.weight"].shape[2] / 2,   // ConvNet pads k/2: sizes stay
+                kernel = state[$"{l.Name}.weight"].shape[2], padding = spec.Convs[convs++].Padding,
                 weight = Floats($"{l.Name}.weight"), bias = Floats($"{l.Name}.bias"),
             },
             MaxPool2d => new { name = l.Name, type = "pool", kernel = spec.Pool },
@@ -116,8 +127,8 @@ public static class Explorer
         {
             Training.Trainer.Fits(model, images);
             int n = Math.Min(count, images.Count);
-            using var pixels = images.Images[..n].contiguous();
-            using var labels = images.Labels[..n].contiguous();
+            var pixels = images.Images[..n].contiguous();
+            var labels = images.Labels[..n].contiguous();
             tests = new { pixels = Convert.ToBase64String(pixels.data<byte>().ToArray()), labels = labels.data<long>().ToArray(), split = images.Split, dataset = images.Name };
         }
         return JsonSerializer.Serialize(new
@@ -127,6 +138,7 @@ public static class Explorer
             inputChannels = spec.InputChannels,
             imageSize = spec.ImageSize,
             classes = images?.Classes ?? Enumerable.Range(0, spec.Classes).Select(c => c.ToString()).ToList(),
+            preprocessing = Preprocessing(images?.Name),
             layers, fields, blocks, tests,
         });   // the default encoder escapes <, > and &, so the JSON is safe inside a script element
     }

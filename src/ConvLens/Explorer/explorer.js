@@ -1,13 +1,13 @@
 // ConvLens explorer: draw a digit and watch the network you trained react, layer by layer.
 // Everything runs here, in the page: the weights and the architecture come embedded (ConvLens's Explorer.cs writes
 // them), the forward pass is plain JavaScript, and the maps are drawn on canvases. No network access, no libraries.
-// One explorer per root element, so a notebook may show several.
+// One explorer per root element, so a notebook may show several. Each output defines the code again (a rebuilt library
+// brings its own); explorers already on the page keep the code they were made with.
 (function () {
   "use strict";
-  if (window.ConvLensExplorer) return;   // a notebook may run the cell again: the code is defined once per page
 
-  const DRAW = 280;          // the drawing canvas's pixels; the network's input is 28×28
-  const BRUSH = 20;          // stroke width on that canvas: about 2 pixels of the 28×28 input, as MNIST's pen
+  const SCALE = 10;          // drawing-canvas pixels per input pixel: 280×280 for a 28×28 input
+  const BRUSH = 20;          // stroke width on that canvas: 2 input pixels, as MNIST's pen
 
   // Viridis (matplotlib's default, the article's palette), as a 256-entry lookup table from nine of its colours.
   const VIRIDIS_STOPS = ["#440154", "#472d7b", "#3b528b", "#2c728e", "#21918c", "#28ae80", "#5ec962", "#addc30", "#fde725"];
@@ -145,17 +145,19 @@
     return g;
   }
 
-  // ---- Preprocessing as MNIST's: the ink's bounding box scaled into 20×20 (aspect kept), then placed in 28×28 so
-  // that its centre of mass is at the centre. Returns the image, and where each input pixel came from on the drawing
-  // (input row y spans drawing rows top + (y − oy)·sy to top + (y + 1 − oy)·sy; the same for columns), or null. ----
-  function mnistLike(ink, side, size) {
+  // ---- Preprocessing as the data set's images were made (Explorer.cs says which): for MNIST, the ink's bounding box
+  // scaled into 20×20 (aspect kept: box = 20/28 of the side), then placed in 28×28 so that its centre of mass is at the
+  // centre; for Fashion-MNIST, scaled to fill the frame and centred by its bounding box. Returns the image, and where
+  // each input pixel came from on the drawing (input row y spans drawing rows top + (y − oy)·sy to
+  // top + (y + 1 − oy)·sy; the same for columns), or null. ----
+  function preprocess(ink, side, size, how) {
     let top = side, left = side, bottom = -1, right = -1;
     for (let i = 0; i < side; i++)
       for (let j = 0; j < side; j++)
         if (ink[i * side + j] > 0.05) { top = Math.min(top, i); bottom = Math.max(bottom, i); left = Math.min(left, j); right = Math.max(right, j); }
     const out = new Float64Array(size * size);
     if (bottom < 0) return [out, null];
-    const box = Math.round(size * 20 / 28), h = bottom - top + 1, w = right - left + 1, scale = box / Math.max(h, w);
+    const box = Math.round(size * how.box), h = bottom - top + 1, w = right - left + 1, scale = box / Math.max(h, w);
     const th = Math.max(1, Math.round(h * scale)), tw = Math.max(1, Math.round(w * scale));
     // Each small pixel is the mean of the big pixels it covers (an area average, as anti-aliased downscaling).
     const small = new Float64Array(th * tw);
@@ -169,6 +171,7 @@
       }
     let mass = 0, cy = 0, cx = 0;
     for (let i = 0; i < th; i++) for (let j = 0; j < tw; j++) { const v = small[i * tw + j]; mass += v; cy += v * i; cx += v * j; }
+    if (how.centre !== "mass") { mass = 1; cy = (th - 1) / 2; cx = (tw - 1) / 2; }   // the bounding box's centre
     const oy = Math.round((size - 1) / 2 - cy / mass), ox = Math.round((size - 1) / 2 - cx / mass);
     for (let i = 0; i < th; i++)
       for (let j = 0; j < tw; j++) {
@@ -178,8 +181,9 @@
     return [out, { top, left, sy: h / th, sx: w / tw, oy, ox }];
   }
 
-  // The big canvas's ink averaged over blocks: for drawing over a loaded test image, which is already MNIST's.
-  function blocks(ink, side, size) {
+  // The big canvas's ink averaged over blocks of SCALE×SCALE: for drawing over a loaded test image, which is already
+  // as the data set makes its images.
+  function downsample(ink, side, size) {
     const out = new Float64Array(size * size), f = side / size;
     for (let i = 0; i < size; i++)
       for (let j = 0; j < size; j++) {
@@ -221,7 +225,7 @@
       ...spec,
       layers: spec.layers.map(l => l.weight ? { ...l, w: floats(l.weight), b: floats(l.bias) } : l),
     };
-    const size = model.imageSize, classes = model.classes;
+    const size = model.imageSize, classes = model.classes, DRAW = size * SCALE, how = spec.preprocessing;
     const tests = spec.tests ? Uint8Array.from(atob(spec.tests.pixels), c => c.charCodeAt(0)) : null;
     const testLabels = spec.tests ? spec.tests.labels : [];
     const testCount = testLabels.length;
@@ -287,13 +291,13 @@
     const saliencyLabel = options.appendChild(el("label"));
     const saliencyBox = saliencyLabel.appendChild(el("input"));
     saliencyBox.type = "checkbox";
-    saliencyLabel.appendChild(document.createTextNode(" saliency on the input: where a small change moves the predicted class's score most (its gradient, in red)"));
+    saliencyLabel.appendChild(document.createTextNode(" saliency on the input: where a small change moves the predicted class's score most (the size of its gradient, in red)"));
     options.appendChild(el("span", "cl-hint", "Hover a map's pixel: the red square on the input is what that pixel sees (its receptive field)."));
     const mapsArea = root.appendChild(el("div", "cl-maps"));
     const tip = root.appendChild(el("div", "cl-tip"));
     const marker = el("div", "cl-outline");   // the hovered pixel, on its map
 
-    const blocks_ = spec.blocks.map(b => {
+    const sections = spec.blocks.map(b => {
       const section = mapsArea.appendChild(el("div", "cl-layer"));
       const heading = section.appendChild(el("div", "cl-layer-heading"));
       const legend = section.appendChild(el("div", "cl-legend"));
@@ -349,12 +353,12 @@
     function networkInput() {
       if (base && strokes.length === 0) return [base, `${baseName}, exactly as in the data set.`, pixelsOfDrawing];
       if (base) {
-        const drawn = blocks(ink(), DRAW, size);
+        const drawn = downsample(ink(), DRAW, size);
         return [drawn, `${baseName} with your strokes over it (not re-centred).`, pixelsOfDrawing];
       }
       if (strokes.length === 0) return [new Float64Array(size * size), "Nothing drawn yet: the network sees a black image.", null];
-      const [input, transform] = mnistLike(ink(), DRAW, size);
-      return [input, `Your drawing, read as MNIST was made: the ink's bounding box scaled into ${Math.round(size * 20 / 28)}×${Math.round(size * 20 / 28)} and centred by its centre of mass.`, transform];
+      const [input, transform] = preprocess(ink(), DRAW, size, how);
+      return [input, `Your drawing, ${how.about}.`, transform];
     }
 
     function update() {
@@ -380,7 +384,7 @@
         ctx.putImageData(image, 0, 0);
       }
       const after = afterBox.checked;
-      for (const b of blocks_) {
+      for (const b of sections) {
         const name = after ? b.output : b.conv, layer = result.layers[name];
         const [C, H, W] = layer.shape, plane = H * W;
         let min = Infinity, max = -Infinity;
@@ -395,8 +399,10 @@
             canvas.width = W; canvas.height = H;
             canvas.style.width = canvas.style.height = `${pixels}px`;
             cell.appendChild(el("div", "cl-cell-label", `#${c}`));
-            canvas.addEventListener("mousemove", e => hover(b, name, c, canvas, e));
-            canvas.addEventListener("mouseleave", unhover);
+            // Pointer events: a mouse hovers, a finger or a pen touches and slides.
+            canvas.addEventListener("pointermove", e => hover(b, name, c, canvas, e));
+            canvas.addEventListener("pointerdown", e => hover(b, name, c, canvas, e));
+            canvas.addEventListener("pointerleave", unhover);
             b.canvases.push(canvas);
           }
           b.shown = name;
@@ -410,6 +416,7 @@
       }
       last = { input, result, best, onDrawing };
       const ms = performance.now() - start;
+      if (updates.length >= 1000) updates.shift();   // the last 1000, for the tests and benchmarks
       updates.push(ms);
       lastUpdate = performance.now();
       status.textContent = `updated in ${ms.toFixed(1)} ms`;
@@ -424,7 +431,7 @@
     }
 
     // ---- Receptive fields: the input window a map pixel sees, computed by ConvLens (Inspect.ReceptiveFields). ----
-    function window_(name, row, column) {
+    function windowOf(name, row, column) {
       const f = spec.fields[name], i = (row * f.size + column) * 4;
       return f.windows.slice(i, i + 4);   // top, left, bottom, right, both ends included
     }
@@ -445,7 +452,7 @@
       const rect = canvas.getBoundingClientRect(), f = spec.fields[name];
       const column = Math.min(f.size - 1, Math.max(0, Math.floor((e.clientX - rect.left) / rect.width * f.size)));
       const row = Math.min(f.size - 1, Math.max(0, Math.floor((e.clientY - rect.top) / rect.height * f.size)));
-      const w = window_(name, row, column);
+      const w = windowOf(name, row, column);
       canvas.parentNode.appendChild(marker);
       Object.assign(marker.style, { display: "block", top: `${row / f.size * 100}%`, left: `${column / f.size * 100}%`, width: `${100 / f.size}%`, height: `${100 / f.size}%` });
       outline(inputOutline, w, null);
@@ -470,8 +477,12 @@
       const rect = draw.getBoundingClientRect();
       return [(e.clientX - rect.left) / rect.width * DRAW, (e.clientY - rect.top) / rect.height * DRAW];
     }
+    // One pointer draws at a time: a second finger or a resting palm is ignored, and so are the mouse's other buttons.
+    let drawing = null;
     draw.addEventListener("pointerdown", e => {
+      if (drawing !== null || e.button !== 0) return;
       e.preventDefault();
+      drawing = e.pointerId;
       try { draw.setPointerCapture(e.pointerId); } catch { /* a synthetic pointer cannot be captured */ }
       current = [point(e)];
       strokes.push(current);
@@ -479,12 +490,12 @@
       schedule();
     });
     draw.addEventListener("pointermove", e => {
-      if (!current) return;
+      if (!current || e.pointerId !== drawing) return;
       current.push(point(e));
       stroke(current, current.length - 1);
       schedule();
     });
-    const end = () => { if (current) { current = null; update(); } };
+    const end = e => { if (current && e.pointerId === drawing) { current = null; drawing = null; update(); } };
     draw.addEventListener("pointerup", end);
     draw.addEventListener("pointercancel", end);
     afterBox.addEventListener("change", update);
@@ -518,22 +529,24 @@
     // What tests and benchmarks read: the same functions the page uses.
     const api = {
       forward: input => forward(model, input),
-      testImage, loadTest, testCount, testLabels, update, updates, fields: spec.fields, canvas: draw,
+      root, testImage, loadTest, testCount, testLabels, update, updates, fields: spec.fields, canvas: draw,
       state: () => ({ prediction: last.best, probabilities: last.result.probabilities, input: Array.from(last.input), strokes: strokes.length }),
       clear: () => clearButton.click(), undo: () => undoButton.click(),
       hover: (block, channel, row, column) => {
-        const b = blocks_[block], canvas = b.canvases[channel], rect = canvas.getBoundingClientRect(), f = spec.fields[b.shown];
-        const e = new MouseEvent("mousemove", { clientX: rect.left + (column + 0.5) / f.size * rect.width, clientY: rect.top + (row + 0.5) / f.size * rect.height, bubbles: true });
+        const b = sections[block], canvas = b.canvases[channel], rect = canvas.getBoundingClientRect(), f = spec.fields[b.shown];
+        const e = new PointerEvent("pointermove", { clientX: rect.left + (column + 0.5) / f.size * rect.width, clientY: rect.top + (row + 0.5) / f.size * rect.height, bubbles: true });
         canvas.dispatchEvent(e);
-        return { tip: tip.textContent, outline: inputOutline.style.cssText };
+        return { tip: tip.textContent, outline: inputOutline.style.cssText, onDrawing: drawOutline.style.cssText };
       },
       showAfter: on => { afterBox.checked = on; update(); },
       showSaliency: on => { saliencyBox.checked = on; update(); },
       saliency: (input, target) => saliency(model, forward(model, input), target),
     };
-    (window.convlensExplorers = window.convlensExplorers || []).push(api);
+    // The explorers on the page, for tests and benchmarks; those whose output was replaced (a cell run again) are let go.
+    window.convlensExplorers = (window.convlensExplorers || []).filter(e => document.contains(e.root));
+    window.convlensExplorers.push(api);
     return api;
   }
 
-  window.ConvLensExplorer = { mount, forward, mnistLike };
+  window.ConvLensExplorer = { mount, forward, saliency, preprocess };
 })();

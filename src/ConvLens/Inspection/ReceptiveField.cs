@@ -61,12 +61,11 @@ public sealed record LayerReceptiveField(string Layer, int Jump, int Offset, int
         {
             if (name.StartsWith("conv") && int.TryParse(name["conv".Length..], out int c))
             {
-                // A k×k conv with padding k/2 and stride 1: the window grows by (k − 1) steps of the current jump and
-                // starts k/2 steps earlier; the map keeps its size.
+                // A k×k conv with stride 1: the window grows by (k − 1) steps of the current jump and starts `padding`
+                // steps earlier; the map keeps its size.
                 block = c - 1;
-                int k = spec.Convs[block].Kernel;
-                offset -= k / 2 * jump;
-                size += (k - 1) * jump;
+                offset -= spec.Convs[block].Padding * jump;
+                size += (spec.Convs[block].Kernel - 1) * jump;
             }
             else if (name.StartsWith("pool"))
             {

@@ -36,7 +36,7 @@ public sealed class ConvNet : Module<Tensor, Tensor>
         for (int i = 0; i < spec.Convs.Count; i++)
         {
             var block = spec.Convs[i];
-            Add($"conv{i + 1}", Conv2d(channels, block.Channels, block.Kernel, padding: block.Kernel / 2));
+            Add($"conv{i + 1}", Conv2d(channels, block.Channels, block.Kernel, padding: block.Padding));
             Add($"pool{i + 1}", MaxPool2d(spec.Pool));
             Add($"relu{i + 1}", ReLU());
             channels = block.Channels;

@@ -1,7 +1,11 @@
 namespace ConvLens.Model;
 
 /// <summary>One convolution block: a conv layer with <paramref name="Channels"/> filters of <paramref name="Kernel"/>×<paramref name="Kernel"/>.</summary>
-public sealed record ConvBlock(int Channels, int Kernel);
+public sealed record ConvBlock(int Channels, int Kernel)
+{
+    /// <summary>Zeros added on each side, Kernel / 2: with an odd kernel and stride 1 the maps keep the image's size, as in the article.</summary>
+    public int Padding => Kernel / 2;
+}
 
 /// <summary>
 /// The architecture of a <see cref="ConvNet"/>, in one small value that a notebook cell can edit:
