@@ -14,25 +14,31 @@ import html, json, os, re, statistics, subprocess, sys, tempfile, time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 UPDATES = int(os.environ.get("UPDATES", "300"))
 
+# A pen on the explorer's drawing canvas: `send(type, [x, y])` one pointer event, in the canvas's pixels.
+PEN = """
+  const ex = convlensExplorers[0], canvas = ex.canvas, box = canvas.getBoundingClientRect(), side = canvas.width;
+  const send = (type, [x, y]) => canvas.dispatchEvent(new PointerEvent(type, { clientX: box.left + x / side * box.width,
+    clientY: box.top + y / side * box.height, pointerId: 1, pointerType: "pen", isPrimary: true, buttons: 1, bubbles: true }));
+"""
+
 BENCH = """
 <pre id="bench-result"></pre>
 <script>
 (() => {
-  const ex = convlensExplorers[0], canvas = ex.canvas, box = canvas.getBoundingClientRect();
-  const at = (x, y) => ({ clientX: box.left + x / 280 * box.width, clientY: box.top + y / 280 * box.height, pointerId: 1, pointerType: "pen", isPrimary: true, buttons: 1, bubbles: true });
+""" + PEN + """
   const run = (n) => {
     ex.clear();
     const times = [];
-    canvas.dispatchEvent(new PointerEvent("pointerdown", at(140, 40)));
+    send("pointerdown", [140, 40]);
     for (let i = 0; i < n; i++) {
       // A pen moving along a loop, one point per update: each update redoes everything a stroke changes.
       const t = i / 40 * 2 * Math.PI;
-      canvas.dispatchEvent(new PointerEvent("pointermove", at(140 + 60 * Math.sin(t), 140 - 90 * Math.cos(t))));
+      send("pointermove", [140 + 60 * Math.sin(t), 140 - 90 * Math.cos(t)]);
       const start = performance.now();
       ex.update();
       times.push(performance.now() - start);
     }
-    canvas.dispatchEvent(new PointerEvent("pointerup", at(140, 50)));
+    send("pointerup", [140, 50]);
     return times;
   };
   run(20);   // warm-up: the JIT compiles the forward pass
@@ -73,8 +79,7 @@ print(json.dumps({"median": statistics.median(times), "version": torch.__version
 SCREENSHOT = """
 <script>
 (() => {
-  const ex = convlensExplorers[0], canvas = ex.canvas, box = canvas.getBoundingClientRect();
-  const at = ([x, y]) => ({ clientX: box.left + x / 280 * box.width, clientY: box.top + y / 280 * box.height, pointerId: 1, pointerType: "pen", isPrimary: true, buttons: 1, bubbles: true });
+""" + PEN + """
   const wobble = (i) => 2.5 * Math.sin(i * 1.7) + 1.5 * Math.cos(i * 0.9);
   const points = [];
   for (let i = 0; i <= 24; i++) { const t = Math.PI * (1.1 - 1.25 * i / 24); points.push([140 + 52 * Math.cos(t) + wobble(i), 100 - 48 * Math.sin(t) + wobble(i + 3)]); }
@@ -82,9 +87,9 @@ SCREENSHOT = """
   for (let i = 1; i <= 14; i++) points.push([sx + (88 - sx) * i / 14 + wobble(i + 30), sy + (222 - sy) * i / 14]);
   for (let i = 1; i <= 12; i++) points.push([88 + 112 * i / 12, 222 - 6 * i / 12 + wobble(i + 50)]);
   ex.clear();
-  canvas.dispatchEvent(new PointerEvent("pointerdown", at(points[0])));
-  for (const p of points.slice(1)) canvas.dispatchEvent(new PointerEvent("pointermove", at(p)));
-  canvas.dispatchEvent(new PointerEvent("pointerup", at(points[points.length - 1])));
+  send("pointerdown", points[0]);
+  for (const p of points.slice(1)) send("pointermove", p);
+  send("pointerup", points[points.length - 1]);
   ex.hover(1, %(channel)d, 4, 6);
 })();
 </script>

@@ -107,7 +107,7 @@ public static class LookCommands
     public static IReadOnlyList<string> WriteExplorer(ConvNet model, CheckpointInfo info, ImageSet? test, int testImages, string output)
     {
         Commands.EnsureWritable(output);
-        string about = $"Trained on {info.Dataset} for {info.History.Count} epoch{(info.History.Count == 1 ? "" : "s")}" +
+        string about = $"Trained {info.Trained}" +
             (info.Test is { } t ? $", {t.Accuracy:P2} on its {t.Count} test images." : ".");
         string page = ConvLens.Explorer.WritePage(Path.Combine(output, "explorer.html"), model, test, testImages, about);
         return [$"wrote {page} ({new FileInfo(page).Length / 1024.0 / 1024.0:F1} MB; open it in a browser and draw)"];

@@ -88,8 +88,8 @@ public static class Workbook
         string path = trained ? TrainedCheckpoint : RepositoryData.ShippedCheckpoint();
         var (model, info) = Checkpoint.Load(path);
         string source = trained
-            ? $"the model you trained in 02-define-and-train ({info.Architecture}, {info.History.Count} epoch{(info.History.Count == 1 ? "" : "s")} on {info.Dataset})"
-            : $"the shipped checkpoint ({info.Architecture}, {info.History.Count} epoch{(info.History.Count == 1 ? "" : "s")} on {info.Dataset}); train your own in 02-define-and-train";
+            ? $"the model you trained in 02-define-and-train ({info.Architecture}, {info.Trained})"
+            : $"the shipped checkpoint ({info.Architecture}, {info.Trained}); train your own in 02-define-and-train";
         return (model, info, source);
     }
 }

@@ -10,6 +10,10 @@ public static class Browser
 {
     public const string Chromium = "/usr/bin/chromium";
 
+    /// <summary>A page of HTML fragments in order, as a notebook front end shows a notebook's outputs.</summary>
+    public static string Page(params string[] fragments) =>
+        $"<!DOCTYPE html><html><head><meta charset=\"utf-8\"></head><body>{string.Join("\n", fragments)}</body></html>";
+
     /// <summary>Loads <paramref name="page"/> and returns a screenshot of its first <paramref name="height"/> pixels.</summary>
     public static Png Screenshot(string page, int width = 1400, int height = 1800)
     {

@@ -165,21 +165,27 @@ public class ExplorerTests(ITestOutputHelper output)
         }
     }
 
+    // Strokes as pointer events on the first explorer's drawing canvas, in its pixels: `send` one event (pointer 1 is the
+    // pen, others are fingers); `draw` a stroke with the pen, 20 ms between moves, resolving once it is lifted.
+    const string Pen = """
+        const ex = convlensExplorers[0], canvas = ex.canvas, box = canvas.getBoundingClientRect(), side = canvas.width;
+        const at = ([x, y], id = 1) => ({ clientX: box.left + x / side * box.width, clientY: box.top + y / side * box.height,
+                                          pointerId: id, pointerType: id === 1 ? "pen" : "touch", isPrimary: id === 1, buttons: 1, bubbles: true });
+        const send = (type, p, id = 1) => canvas.dispatchEvent(new PointerEvent(type, at(p, id)));
+        const line = (n, x0, y0, x1, y1) => Array.from({ length: n }, (_, i) => [x0 + (x1 - x0) * i / (n - 1), y0 + (y1 - y0) * i / (n - 1)]);
+        async function draw(points) {
+          send("pointerdown", points[0]);
+          for (const p of points.slice(1)) { send("pointermove", p); await new Promise(resolve => setTimeout(resolve, 20)); }
+          send("pointerup", points[points.length - 1]);
+        }
+        """;
+
     [SkippableFact]
     public void Drawing_with_synthetic_pointer_events_updates_the_page_live_and_changes_the_prediction()
     {
         Needs.Chromium();
         using var model = Shared.ShippedModel();
-        var result = Browser.Evaluate(Explorer.Page(model, Shared.Mnist.Test, 10), """
-            const ex = convlensExplorers[0], canvas = ex.canvas, box = canvas.getBoundingClientRect();
-            const at = ([x, y]) => ({ clientX: box.left + x / 280 * box.width, clientY: box.top + y / 280 * box.height,
-                                      pointerId: 1, pointerType: "pen", isPrimary: true, buttons: 1, bubbles: true });
-            const frame = () => new Promise(resolve => setTimeout(resolve, 20));
-            async function draw(points) {
-              canvas.dispatchEvent(new PointerEvent("pointerdown", at(points[0])));
-              for (const p of points.slice(1)) { canvas.dispatchEvent(new PointerEvent("pointermove", at(p))); await frame(); }
-              canvas.dispatchEvent(new PointerEvent("pointerup", at(points[points.length - 1])));
-            }
+        var result = Browser.Evaluate(Explorer.Page(model, Shared.Mnist.Test, 10), Pen + """
             const loaded = ex.state().prediction;   // test image 0, a 7
             ex.clear();
             const before = ex.updates.length;
@@ -212,15 +218,6 @@ public class ExplorerTests(ITestOutputHelper output)
         Assert.InRange(columnCentre, 13.5 - 0.6, 13.5 + 0.6);
     }
 
-    // Pen strokes as pointer events, for the page's drawing canvas; `draw(points, pointerId)` resolves after the pointer is lifted.
-    const string Pen = """
-        const ex = convlensExplorers[0], canvas = ex.canvas, box = canvas.getBoundingClientRect(), side = canvas.width;
-        const at = ([x, y], id = 1) => ({ clientX: box.left + x / side * box.width, clientY: box.top + y / side * box.height,
-                                          pointerId: id, pointerType: "touch", isPrimary: id === 1, buttons: 1, bubbles: true });
-        const send = (type, p, id) => canvas.dispatchEvent(new PointerEvent(type, at(p, id)));
-        const line = (n, x0, y0, x1, y1) => Array.from({ length: n }, (_, i) => [x0 + (x1 - x0) * i / (n - 1), y0 + (y1 - y0) * i / (n - 1)]);
-        """;
-
     [SkippableFact]
     public void A_second_finger_does_not_scribble_into_the_stroke_and_the_drawing_shows_the_hovered_window()
     {
@@ -229,7 +226,7 @@ public class ExplorerTests(ITestOutputHelper output)
         var result = Browser.Evaluate(Explorer.Page(model, Shared.Mnist.Test, 10), Pen + """
             ex.clear();
             const stroke = line(20, 140, 50, 145, 230);
-            send("pointerdown", stroke[0], 1); stroke.slice(1).forEach(p => send("pointermove", p, 1)); send("pointerup", stroke[19], 1);
+            await draw(stroke);
             const alone = ex.state();
             ex.clear();
             send("pointerdown", stroke[0], 1);
@@ -255,13 +252,11 @@ public class ExplorerTests(ITestOutputHelper output)
         Needs.Chromium();
         using var article = Shared.ShippedModel();
         using var wide = new ConvNet(ConvNetSpec.Article with { ImageSize = 32, Convs = [new(8, 3), new(16, 5), new(16, 3)] }, seed: 2);
-        string page = $"<!DOCTYPE html><html><head><meta charset=\"utf-8\"></head><body>{Explorer.Show(article, Shared.Mnist.Test, 5).Html}{Explorer.Show(wide).Html}</body></html>";
-        var result = Browser.Evaluate(page, Pen.Replace("convlensExplorers[0]", "convlensExplorers[1]") + """
+        var result = Browser.Evaluate(Browser.Page(Explorer.Show(article, Shared.Mnist.Test, 5).Html, Explorer.Show(wide).Html), Pen.Replace("convlensExplorers[0]", "convlensExplorers[1]") + """
             const first = convlensExplorers[0];
             first.loadTest(3);
             ex.clear();
-            const stroke = line(20, 160, 40, 150, 280);
-            send("pointerdown", stroke[0], 1); stroke.slice(1).forEach(p => send("pointermove", p, 1)); send("pointerup", stroke[19], 1);
+            await draw(line(20, 160, 40, 150, 280));
             const drawn = ex.state();
             return { count: convlensExplorers.length, firstStrokes: first.state().strokes, firstInput: first.state().input.slice(0, 784),
                      input: drawn.input, logits: Array.from(ex.forward(Float64Array.from(drawn.input)).logits) };

@@ -170,8 +170,7 @@ public class NotebookTests(WorkbookRuns runs) : IClassFixture<WorkbookRuns>
         {
             // The outputs in order, as a front end shows them: plotly.js from the setup cell, then each chart.
             string page = Path.Combine(Shared.TempFolder(), notebook + ".html");
-            File.WriteAllText(page, "<!DOCTYPE html><html><head><meta charset=\"utf-8\"></head><body>" +
-                string.Join("\n", Outputs(runs.AsShipped, notebook).Select(o => Join(o!["data"]?["text/html"]))) + "</body></html>");
+            File.WriteAllText(page, Browser.Page(Outputs(runs.AsShipped, notebook).Select(o => Join(o!["data"]?["text/html"])).ToArray()));
             AssertHeatmapsOnScreen(page, notebook);
         }
     }
@@ -262,7 +261,7 @@ public class NotebookTests(WorkbookRuns runs) : IClassFixture<WorkbookRuns>
     {
         var outputs = Outputs(variant ? runs.Variant : runs.AsShipped, "05-visualize-feature-maps");
         string explorer = Assert.Single(outputs.Select(o => Join(o!["data"]?["text/html"])), h => h.Contains("ConvLensExplorer.mount("));
-        var result = Browser.Evaluate($"<!DOCTYPE html><html><head><meta charset=\"utf-8\"></head><body>{explorer}</body></html>", """
+        var result = Browser.Evaluate(Browser.Page(explorer), """
             const ex = convlensExplorers[0];
             return { count: convlensExplorers.length, prediction: ex.state().prediction, tests: ex.testCount, summary: document.querySelector(".cl-bars").parentNode.textContent };
             """);
@@ -306,7 +305,7 @@ public class JupyterTests
         Assert.DoesNotContain(outputs, o => (string?)o["output_type"] == "error");
         Assert.Contains("conv2 pixel (7, 7), near the centre, sees input rows 8–21, columns 8–21 (14×14)", string.Concat(outputs.Select(o => Join(o["text"]))));
         string explorer = Assert.Single(outputs.Select(o => Join(o["data"]?["text/html"])), h => h.Contains("ConvLensExplorer.mount("));
-        var result = Browser.Evaluate($"<!DOCTYPE html><html><head><meta charset=\"utf-8\"></head><body>{explorer}</body></html>",
+        var result = Browser.Evaluate(Browser.Page(explorer),
             "const ex = convlensExplorers[0]; return { prediction: ex.state().prediction, tests: ex.testCount };");
         Assert.Equal(7, result.GetProperty("prediction").GetInt32());   // the shipped model on test image 0, a 7
         Assert.Equal(100, result.GetProperty("tests").GetInt32());

@@ -24,6 +24,9 @@ public sealed record CheckpointInfo
     public IReadOnlyList<EpochResult> History { get; init; } = [];
     public TestResult? Test { get; init; }
     public string? Command { get; init; }
+
+    /// <summary>How it was trained, in a few words: "10 epochs on mnist".</summary>
+    [System.Text.Json.Serialization.JsonIgnore] public string Trained => $"{History.Count} epoch{(History.Count == 1 ? "" : "s")} on {Dataset}";
     public DateTimeOffset Created { get; init; } = DateTimeOffset.UtcNow;
     public string TorchSharp { get; init; } = typeof(TorchSharp.torch).Assembly.GetName().Version?.ToString() ?? "";
     /// <summary>SHA-256 of the weights file: ties the two files together and catches a damaged or half-written pair.</summary>

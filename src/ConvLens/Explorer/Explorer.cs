@@ -38,16 +38,8 @@ public static class Explorer
     /// The explorer as a notebook cell's output, for <paramref name="model"/> as it is now; the first
     /// <paramref name="count"/> images of <paramref name="images"/> (e.g. the test split) can be loaded into it.
     /// </summary>
-    public static ExplorerView Show(ConvNet model, ImageSet? images = null, int count = NotebookTestImages, string? about = null)
-    {
-        string id = "convlens-explorer-" + Guid.NewGuid().ToString("N")[..12];
-        return new ExplorerView($"""
-            <style>{style.Value}</style>
-            <div id="{id}"></div>
-            <script>{script.Value}</script>
-            <script>window.ConvLensExplorer.mount(document.getElementById("{id}"), {ModelJson(model, images, count, about)});</script>
-            """);
-    }
+    public static ExplorerView Show(ConvNet model, ImageSet? images = null, int count = NotebookTestImages, string? about = null) =>
+        new($"<style>{style.Value}</style>\n{Mount(model, images, count, about)}");
 
     /// <summary>The explorer as a standalone page, everything inlined: open it from disk, with no network.</summary>
     public static string Page(ConvNet model, ImageSet? images = null, int count = PageTestImages, string? about = null) => $$"""
@@ -60,12 +52,21 @@ public static class Explorer
         <p>Draw {{(images is null || images.Name == Datasets.Mnist ? "a digit" : $"one of the {images.Name} classes")}} in the black square with the mouse, a finger or a pen. While you draw, the network ({{WebUtility.HtmlEncode(model.Spec.ToString())}})
         runs in this page on what it receives: the probabilities on the right and every conv layer's feature maps below
         change with each stroke. Hover any map's pixel to see which part of the input it looks at.</p>
-        <div id="convlens-explorer"></div>
-        <script>{{script.Value}}</script>
-        <script>window.ConvLensExplorer.mount(document.getElementById("convlens-explorer"), {{ModelJson(model, images, count, about)}});</script>
+        {{Mount(model, images, count, about)}}
         </body></html>
 
         """;
+
+    // The explorer's element, its code, and the call that builds it there for this model: one per page or notebook output.
+    static string Mount(ConvNet model, ImageSet? images, int count, string? about)
+    {
+        string id = "convlens-explorer-" + Guid.NewGuid().ToString("N")[..12];
+        return $"""
+            <div id="{id}"></div>
+            <script>{script.Value}</script>
+            <script>window.ConvLensExplorer.mount(document.getElementById("{id}"), {ModelJson(model, images, count, about)});</script>
+            """;
+    }
 
     /// <summary>Writes <see cref="Page"/> to <paramref name="path"/> atomically and returns the path.</summary>
     public static string WritePage(string path, ConvNet model, ImageSet? images = null, int count = PageTestImages, string? about = null)
@@ -99,21 +100,21 @@ public static class Explorer
             var t = state[key].detach().cpu().to_type(ScalarType.Float32).contiguous();
             return Convert.ToBase64String(MemoryMarshal.AsBytes(t.data<float>().ToArray().AsSpan()));
         }
+        long[] Shape(string layer) => state[$"{layer}.weight"].shape;   // conv [out, in, k, k]; linear [out, in]
         int convs = 0;
         var layers = model.Layers.Select(l => l.Layer switch
         {
             Conv2d => (object)new
             {
-                name = l.Name, type = "conv", @in = state[$"{l.Name}.weight"].shape[1], @out = state[$"{l.Name}.weight"].shape[0],
-                kernel = state[$"{l.Name}.weight"].shape[2], padding = spec.Convs[convs++].Padding,
-                weight = Floats($"{l.Name}.weight"), bias = Floats($"{l.Name}.bias"),
+                name = l.Name, type = "conv", @in = Shape(l.Name)[1], @out = Shape(l.Name)[0], kernel = Shape(l.Name)[2],
+                padding = spec.Convs[convs++].Padding, weight = Floats($"{l.Name}.weight"), bias = Floats($"{l.Name}.bias"),
             },
             MaxPool2d => new { name = l.Name, type = "pool", kernel = spec.Pool },
             ReLU => new { name = l.Name, type = "relu" },
             Flatten => new { name = l.Name, type = "flatten" },
             Linear => new
             {
-                name = l.Name, type = "linear", @in = state[$"{l.Name}.weight"].shape[1], @out = state[$"{l.Name}.weight"].shape[0],
+                name = l.Name, type = "linear", @in = Shape(l.Name)[1], @out = Shape(l.Name)[0],
                 weight = Floats($"{l.Name}.weight"), bias = Floats($"{l.Name}.bias"),
             },
             Dropout or Dropout2d => new { name = l.Name, type = "dropout" },   // off, as in evaluation

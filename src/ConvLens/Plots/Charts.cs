@@ -40,7 +40,7 @@ public static class Charts
     /// <summary>One input image, upright, grey, with its pixel values on hover.</summary>
     public static Figure Image(Tensor image, string title)
     {
-        using var plane = image.reshape(-1, image.shape[^2], image.shape[^1])[0];
+        using var plane = FirstPlane(image);
         return Heatmaps.Grid(title, [Panel.From(title, plane, title)], 1, Palette.Greys, Scale.Shared, "pixel", panelPixels: 220);
     }
 
@@ -67,7 +67,7 @@ public static class Charts
         Panel? image = null;
         if (input is not null)
         {
-            using var plane = input.reshape(-1, input.shape[^2], input.shape[^1])[0];
+            using var plane = FirstPlane(input);
             image = Panel.From("input", plane, "input image" + (about is null ? "" : $": {about}"));
         }
         return Heatmaps.Grid(title, panels, columns ?? Math.Min(8, channels), palette, scale, "activation", panelPixels: maps.shape[1] >= 14 ? 100 : 80,
@@ -174,7 +174,7 @@ public static class Charts
     /// </summary>
     public static Figure Attributions(Tensor image, IReadOnlyList<(string Method, Tensor Map)> maps, string about, Scale scale = Scale.PerPanel)
     {
-        using var plane = image.reshape(-1, image.shape[^2], image.shape[^1])[0];
+        using var plane = FirstPlane(image);
         var under = Panel.From("image", plane, "image").Values;
         var panels = maps.Select(m =>
         {
@@ -242,7 +242,7 @@ public static class Charts
     public static Figure PreferredInputs(string title, IReadOnlyList<(string Title, Tensor Image)> images, int columns = 8) =>
         Heatmaps.Grid(title, images.Select(i =>
         {
-            using var plane = i.Image.reshape(-1, i.Image.shape[^2], i.Image.shape[^1])[0];
+            using var plane = FirstPlane(i.Image);
             return Panel.From(i.Title, plane, i.Title);
         }).ToList(), Math.Min(columns, images.Count), Palette.Greys, Scale.Shared, "pixel");
 
@@ -281,6 +281,13 @@ public static class Charts
         ];
         figure.Layout.Height += 90;
         return figure;
+    }
+
+    // The first channel of an image given as [H, W], [C, H, W] or [1, C, H, W]: what the figures draw of an input.
+    static Tensor FirstPlane(Tensor image)
+    {
+        using var planes = image.reshape(-1, image.shape[^2], image.shape[^1]);
+        return planes[0];
     }
 
     static string DescribeLayer(string name) =>
