@@ -10,7 +10,7 @@ using TorchSharp;
 namespace ConvLens.Cli;
 
 public sealed record TrainArguments(int Epochs, string Dataset, string? DataDir, int Seed, int BatchSize, double LearningRate,
-    int? Limit, string Output, string Name, bool Json, string CommandLine);
+    int? Limit, string Output, string Name, bool Json, string CommandLine, string? Architecture = null);
 
 public static class Commands
 {
@@ -23,15 +23,18 @@ public static class Commands
         EnsureWritable(a.Output);
 
         using var data = Datasets.Load(a.Dataset, a.DataDir, a.Limit);
-        using var model = new ConvNet(ConvNetSpec.Article, a.Seed);
+        // The article's network, or the plan of a checkpoint (such as notebook 02's), from fresh weights of this seed.
+        using var model = a.Architecture is null ? new ConvNet(ConvNetSpec.Article, a.Seed) : ConvNet.Build(Checkpoint.ReadInfo(a.Architecture).Plan, a.Seed);
         model.to(Trainer.DefaultDevice);
         log.WriteLine($"data   {a.Dataset} from {data.Folder}: {data.Train.Count} training images (split {1 - options.ValidationFraction:P0} / {options.ValidationFraction:P0} by seed {a.Seed}), {data.Test.Count} test images");
-        log.WriteLine($"model  {model.Spec}, {model.parameters().Sum(p => p.numel()):N0} parameters");
+        log.WriteLine($"model  {model.Plan}, {model.parameters().Sum(p => p.numel()):N0} parameters");
         log.WriteLine($"train  {options.Epochs} epoch{(options.Epochs == 1 ? "" : "s")}, batch {options.BatchSize}, Adam lr {options.LearningRate}, on {Trainer.DefaultDevice.type} ({TorchSharp.torch.get_num_threads()} threads)");
 
         using var bar = new ProgressBar();
         var progress = new Progress(bar, log);
-        using var filterHistory = new FilterHistory(model, "conv1", inner: progress);   // conv1's filters after each epoch
+        var firstConv = ConvLens.Inspection.Inspect.ConvLayers(model).FirstOrDefault()
+            ?? throw new ConvLensException($"This network has no conv layer to look at ({model.Plan}).");
+        using var filterHistory = new FilterHistory(model, firstConv, inner: progress);   // the first conv layer's filters after each epoch
         var history = Trainer.Train(model, data.Train, options, filterHistory, cancel);
         bar.Clear();
 
@@ -40,7 +43,7 @@ public static class Commands
 
         var info = new CheckpointInfo
         {
-            Architecture = model.Spec,
+            Plan = model.Plan,
             Dataset = a.Dataset,
             Limit = a.Limit,
             Training = options,
@@ -56,8 +59,8 @@ public static class Commands
         foreach (var line in LookCommands.WriteFeatureMaps(model, data.Train, Math.Min(4, data.Train.Count - 1), [], Palette.Viridis, Scale.Shared, a.Output)) log.WriteLine(line);
         foreach (var line in LookCommands.WriteExplorer(model, info, data.Test, ConvLens.Explorer.PageTestImages, a.Output)) log.WriteLine(line);
         string overTime = Path.Combine(a.Output, "filters-over-time.html");
-        FigureHtml.WritePage(overTime, "ConvLens · conv1's filters during training",
-            [new Section("conv1 through training", "Move the slider: from random weights before training to the edge detectors of the last epoch, on one colour scale.", Charts.FiltersOverTime(filterHistory.Layer, filterHistory.Snapshots))]);
+        FigureHtml.WritePage(overTime, $"ConvLens · {firstConv}'s filters during training",
+            [new Section($"{firstConv} through training", "Move the slider: from random weights before training to the edge detectors of the last epoch, on one colour scale.", Charts.FiltersOverTime(filterHistory.Layer, filterHistory.Snapshots))]);
         log.WriteLine($"wrote {overTime}");
         log.WriteLine($"total  {FormatDuration(clock.Elapsed)}, peak memory {Memory.PeakMiB():F0} MiB");
 
@@ -88,7 +91,7 @@ public static class Commands
         using var data = Datasets.Load(dataset, dataDir, limit);
         var test = Trainer.Evaluate(model, data.Test, batchSize, cancel);
 
-        log.WriteLine($"checkpoint  {Checkpoint.InfoPath(checkpointPath)}: {info.Architecture}, trained on {info.Dataset} for {info.History.Count} epochs");
+        log.WriteLine($"checkpoint  {Checkpoint.InfoPath(checkpointPath)}: {info.Plan}, trained on {info.Dataset} for {info.History.Count} epochs");
         log.WriteLine($"test        {dataset}, {test.Count} images: loss {test.Loss:F4}, accuracy {test.Accuracy:P2} ({test.Correct}/{test.Count})");
         var accuracies = test.PerClassAccuracy();
         var perClass = data.Test.Classes.Select((c, k) => new { label = k, name = c, count = test.Labels.Count(l => l == k), accuracy = accuracies[k] }).ToList();

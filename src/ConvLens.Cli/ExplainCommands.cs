@@ -32,29 +32,25 @@ public static class ExplainCommands
         int target = s.Target ?? predicted;
         if (target < 0 || target >= probabilities.Length)
             throw new ConvLensException($"Class {target} is out of range: the model has classes 0 to {probabilities.Length - 1}.");
-        // Grad-CAM's usual layer is the last conv block's output (after pooling and ReLU; BlockOutputs falls back to the conv layers).
+        // The CAMs' usual layer is the last conv block's output (the plan knows which layer that is).
         var blocks = Inspect.BlockOutputs(model);
+        if (s.Layer is not null) model.Plan[s.Layer].ToString();   // an unknown layer: one line naming the layers there are
         string layer = s.Layer ?? blocks[^1];
 
+        var methods = Attribution.Standard(s.Samples, s.Steps, s.Window, s.Stride, layer);
         var timings = new List<(string Method, double Seconds)>();
-        Tensor Timed(string method, Func<Tensor> run)
+        var maps = new List<(AttributionMethod Method, string Title, Tensor Map)>();
+        foreach (var method in methods)
         {
             var clock = Stopwatch.StartNew();
-            var map = run();
-            timings.Add((method, clock.Elapsed.TotalSeconds));
-            return map;
+            maps.Add((method, method.Title(model), method.Attribute(model, image, target)));
+            timings.Add((method.ToString(), clock.Elapsed.TotalSeconds));
         }
-        var maps = new List<(string Method, Tensor Map)>
-        {
-            ("gradient saliency", Timed("saliency", () => Attribution.Saliency(model, image, target))),
-            ($"SmoothGrad ({s.Samples} samples)", Timed("SmoothGrad", () => Attribution.SmoothGrad(model, image, target, s.Samples))),
-            ($"integrated gradients ({s.Steps} steps)", Timed("integrated gradients", () => Attribution.IntegratedGradients(model, image, target, steps: s.Steps))),
-            ($"HiResCAM on {layer}", Timed("HiResCAM", () => Attribution.GradCam(model, image, target, layer, elementwise: true))),
-            ($"Grad-CAM on {layer}", Timed("Grad-CAM", () => Attribution.GradCam(model, image, target, layer))),
-            ($"occlusion ({s.Window}×{s.Window}, stride {s.Stride})", Timed("occlusion", () => Attribution.Occlusion(model, image, target, s.Window, s.Stride))),
-        };
         foreach (var block in blocks.Where(b => b != layer))
-            maps.Add(($"HiResCAM on {block}", Attribution.GradCam(model, image, target, block, elementwise: true)));
+        {
+            var cam = new HiResCam(block);
+            maps.Add((cam, cam.Title(model), cam.Attribute(model, image, target)));
+        }
 
         string about = $"{set.Split} image {index}, a {set.Classes[label]}, for class {set.Classes[target]}";
         string verdict = $"The model predicts {set.Classes[predicted]} with {probabilities[predicted]:P1}" +
@@ -67,17 +63,17 @@ public static class ExplainCommands
                 $"{set.Classes[target]} (magnitude, each panel on its own scale). Gradient methods ask which pixels would move the score most; " +
                 "Grad-CAM and HiResCAM which regions of a conv block's feature maps carry the evidence (Grad-CAM averages each map's gradient, " +
                 "which on this net's dense head is mostly negative, so it can fade to nothing; HiResCAM keeps the gradient position by position); occlusion how much hiding each patch lowers the probability.",
-                Charts.Attributions(image, maps, about)),
+                Charts.Attributions(image, maps.Select(m => (m.Title, m.Map)).ToList(), about)),
             new Section($"HiResCAM and Grad-CAM on {layer}, on one scale", "The same two maps on one colour scale (they are in the same units): " +
                 "where Grad-CAM looked strong above only because its own scale stretched a tiny map, here it all but vanishes.",
-                Charts.Attributions(image, maps.Where(m => m.Method.EndsWith($"CAM on {layer}")).ToList(), about, Scale.Shared)),
+                Charts.Attributions(image, maps.Where(m => m.Method is ClassActivationMap c && c.LayerOf(model) == layer).Select(m => (m.Title, m.Map)).ToList(), about, Scale.Shared)),
         ]);
         Console.WriteLine(verdict);
         Console.WriteLine($"wrote {page}");
         if (s.Timings)
             foreach (var (method, seconds) in timings)
                 Console.WriteLine($"time  {method,-22} {seconds,6:F2} s");
-        foreach (var (_, map) in maps) map.Dispose();
+        foreach (var m in maps) m.Map.Dispose();
         return 0;
     }
 
@@ -87,7 +83,7 @@ public static class ExplainCommands
         using var _ = model;
         Commands.EnsureWritable(output);
         var options = new MaximizeOptions { Steps = steps, Seed = seed };
-        long[] shape = [info.Architecture.InputChannels, info.Architecture.ImageSize, info.Architecture.ImageSize];
+        long[] shape = [.. info.Plan.Input];
         var sections = new List<Section>();
         var clock = Stopwatch.StartNew();
         foreach (var layer in Inspect.ConvLayers(model))
@@ -103,7 +99,7 @@ public static class ExplainCommands
                 "Black is the ink the channel wants; pixels are kept between 0 and 1, like the digits.", Charts.PreferredInputs($"{layer}: preferred inputs", images)));
             images.ForEach(i => i.Image.Dispose());
         }
-        var classes = Enumerable.Range(0, info.Architecture.Classes).Select(k =>
+        var classes = Enumerable.Range(0, info.Plan.Classes).Select(k =>
         {
             var p = PreferredInput.ForClass(model, k, shape, options);
             return ($"class {k} (score {p.After:F1})", p.Image);

@@ -21,10 +21,10 @@ public static class LookCommands
     {
         var (model, info) = LoadModel(checkpointPath);
         using var _ = model;
-        using var input = zeros(1, info.Architecture.InputChannels, info.Architecture.ImageSize, info.Architecture.ImageSize);
-        Console.WriteLine($"{info.Architecture}");
-        foreach (var layer in Inspect.Layers(model, input))
+        Console.WriteLine($"{info.Plan}");
+        foreach (var layer in Inspect.Layers(model))
             Console.WriteLine(layer);
+        Console.WriteLine($"{model.parameters().Sum(p => p.numel()):N0} parameters");
         return 0;
     }
 
@@ -76,7 +76,7 @@ public static class LookCommands
         try
         {
             string page = Path.Combine(output, "feature-maps.html");
-            FigureHtml.WritePage(page, $"ConvLens · feature maps of {set.Split} image {index}", Charts.FeatureMapSections(set, index, maps, palette, scale, Inspect.ReceptiveFields(model)));
+            FigureHtml.WritePage(page, $"ConvLens · feature maps of {set.Split} image {index}", Charts.FeatureMapSections(set, index, maps, model.Plan, palette, scale));
             string numbers = Path.Combine(output, "feature-maps.json");
             WriteJson(numbers, new
             {

@@ -20,18 +20,19 @@ var seed = new Option<int>("--seed") { Description = "Seed for the split, the sh
 var learningRate = new Option<double>("--lr") { Description = "Adam's learning rate.", DefaultValueFactory = _ => 0.002 };
 var output = new Option<string>("--output") { Description = "Folder for the checkpoint.", DefaultValueFactory = _ => Path.Combine("artifacts", "train") };
 var name = new Option<string>("--name") { Description = "Checkpoint name: writes NAME.weights and NAME.json.", DefaultValueFactory = _ => "convnet" };
+var architecture = new Option<string?>("--architecture") { Description = "Train the network of this checkpoint's layer plan (NAME.json or its folder), e.g. artifacts/notebook/convnet.json from notebook 02, from fresh weights. Default: the article's network." };
 Require(epochs, v => v >= 1, "--epochs must be at least 1");
 Require(learningRate, v => v is > 0 and < double.PositiveInfinity, "--lr must be a positive number");
 Require(name, v => v is { Length: > 0 } && v.IndexOfAny(['/', '\\']) < 0, "--name must be a plain file name");
 
-var train = new Command("train", "Train the article's ConvNet (or the given settings), evaluate it on the test set and save a checkpoint. Defaults reproduce the article: MNIST, 48k/12k split, batch 128, Adam lr 0.002, 10 epochs, seed 0.")
+var train = new Command("train", "Train the article's ConvNet (or another network's plan, --architecture), evaluate it on the test set and save a checkpoint. Defaults reproduce the article: MNIST, 48k/12k split, batch 128, Adam lr 0.002, 10 epochs, seed 0.")
 {
-    epochs, dataset, dataDir, seed, batchSize, learningRate, limit, output, name, json,
+    epochs, dataset, dataDir, seed, batchSize, learningRate, limit, output, name, json, architecture,
 };
 train.SetAction((parse, cancel) => Run(() => Commands.Train(new TrainArguments(
     parse.GetValue(epochs), parse.GetValue(dataset)!, parse.GetValue(dataDir), parse.GetValue(seed), parse.GetValue(batchSize),
     parse.GetValue(learningRate), parse.GetValue(limit), parse.GetValue(output)!, parse.GetValue(name)!, parse.GetValue(json),
-    "convlens " + string.Join(' ', args)), cancel)));
+    "convlens " + string.Join(' ', args), parse.GetValue(architecture)), cancel)));
 
 var checkpoint = new Option<string?>("--checkpoint") { Description = "Checkpoint to evaluate: NAME.json, NAME.weights or their folder. Default: the shipped data/checkpoints/mnist-convnet." };
 var evalDataset = new Option<string?>("--dataset") { Description = $"Data set: {string.Join(" or ", Datasets.Names)}. Default: the one the checkpoint was trained on." };

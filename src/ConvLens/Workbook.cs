@@ -74,7 +74,7 @@ public static class Workbook
     public static string SaveTrained(ConvNet model, string dataset, int? limit, TrainingOptions options, IReadOnlyList<EpochResult> history, Evaluation test) =>
         Path.GetFullPath(Checkpoint.Save(model, new CheckpointInfo
         {
-            Architecture = model.Spec, Dataset = dataset, Limit = limit, Training = options, History = history,
+            Plan = model.Plan, Dataset = dataset, Limit = limit, Training = options, History = history,
             Test = new TestResult(test.Loss, test.Accuracy, test.Count), Command = "notebooks/02-define-and-train.ipynb",
         }, TrainedCheckpoint));
 
@@ -88,8 +88,8 @@ public static class Workbook
         string path = trained ? TrainedCheckpoint : RepositoryData.ShippedCheckpoint();
         var (model, info) = Checkpoint.Load(path);
         string source = trained
-            ? $"the model you trained in 02-define-and-train ({info.Architecture}, {info.Trained})"
-            : $"the shipped checkpoint ({info.Architecture}, {info.Trained}); train your own in 02-define-and-train";
+            ? $"the model you trained in 02-define-and-train ({info.Plan}, {info.Trained})"
+            : $"the shipped checkpoint ({info.Plan}, {info.Trained}); train your own in 02-define-and-train";
         return (model, info, source);
     }
 }

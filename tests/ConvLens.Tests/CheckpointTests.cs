@@ -10,7 +10,7 @@ public class CheckpointTests
 {
     static CheckpointInfo Info(ConvNet model) => new()
     {
-        Architecture = model.Spec,
+        Plan = model.Plan,
         Dataset = "mnist",
         Training = new TrainingOptions { Epochs = 1 },
         Command = "test",
@@ -28,7 +28,8 @@ public class CheckpointTests
 
         var (loaded, info) = Checkpoint.Load(path + ".weights");
         using var _ = loaded;
-        Assert.Equal(spec, info.Architecture);
+        Assert.Equal(model.Plan.ToString(), info.Plan.ToString());
+        Assert.Equal(model.Plan.Layers.Select(l => l.ToString()), info.Plan.Layers.Select(l => l.ToString()));
         var x = rand(3, 1, 28, 28);
         Assert.True(model.call(x).allclose(loaded.call(x), rtol: 0, atol: 0));
     }
@@ -55,16 +56,54 @@ public class CheckpointTests
         var info = Info(model);
         Checkpoint.Save(model, info, path);
         Assert.Equal("", info.WeightsSha256);   // the caller's info is not changed by saving
-        // Someone edits the sidecar to say three conv layers; the weights (and their checksum) still hold two.
+        // Someone puts another network's plan in the sidecar; the weights (and their checksum) still hold the article's.
+        using var other = new ConvNet(ConvNetSpec.Article with { Convs = [new(16, 3), new(32, 3), new(64, 3)] });
         var sidecar = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(path + ".json"))!;
-        sidecar["architecture"]!["convs"] = System.Text.Json.Nodes.JsonNode.Parse("""[{"channels":16,"kernel":3},{"channels":32,"kernel":3},{"channels":64,"kernel":3}]""");
+        sidecar["plan"] = System.Text.Json.JsonSerializer.SerializeToNode(other.Plan, Checkpoint.Json);
         File.WriteAllText(path + ".json", sidecar.ToJsonString());
 
         var message = Assert.Throws<ConvLensException>(() => Checkpoint.Load(path)).Message;
         Assert.Contains("does not hold the architecture its sidecar describes", message);
         Assert.Contains("conv3.weight [64, 32, 3, 3] is missing from the checkpoint", message);
-        Assert.Contains("fc1.weight is [96, 1568] in the checkpoint but [96, 576] in the sidecar's architecture", message);
+        Assert.Contains("fc1.weight is [96, 1568] in the checkpoint but [96, 576] in the sidecar's plan", message);
         Assert.DoesNotContain("entries", message);
+    }
+
+    [Theory]
+    [InlineData("kind", "Conv3d", "names a layer kind this ConvLens does not know: 'conv2' is a 'Conv3d'")]
+    [InlineData("kernel", "[3, 3]", "The saved plan does not describe layers that fit together")]
+    public void A_plan_with_an_unknown_kind_or_edited_settings_is_a_one_line_error_and_the_files_stay(string key, string value, string expected)
+    {
+        using var model = new ConvNet();
+        string path = Path.Combine(Shared.TempFolder(), "net");
+        Checkpoint.Save(model, Info(model), path);
+        var sidecar = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(path + ".json"))!;
+        sidecar["plan"]!["layers"]![3]![key] = System.Text.Json.Nodes.JsonNode.Parse(value.StartsWith('[') ? value : $"\"{value}\"");
+        File.WriteAllText(path + ".json", sidecar.ToJsonString());
+        var before = File.ReadAllText(path + ".json");
+        var message = Assert.Throws<ConvLensException>(() => Checkpoint.Load(path)).Message;
+        Assert.Contains(expected, message);
+        Assert.DoesNotContain("\n", message);
+        Assert.Equal(before, File.ReadAllText(path + ".json"));
+    }
+
+    [Fact]
+    public void A_format_1_checkpoint_loads_through_the_plan_its_record_builds()
+    {
+        using var model = new ConvNet(ConvNetSpec.Article with { Convs = [new(8, 3), new(16, 3)] }, seed: 2);
+        string path = Path.Combine(Shared.TempFolder(), "old");
+        Checkpoint.Save(model, Info(model), path);
+        var sidecar = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(path + ".json"))!.AsObject();
+        sidecar.Remove("plan");
+        sidecar["format"] = CheckpointInfo.SpecFormat;
+        sidecar["architecture"] = System.Text.Json.Nodes.JsonNode.Parse("""{"inputChannels":1,"imageSize":28,"convs":[{"channels":8,"kernel":3},{"channels":16,"kernel":3}],"pool":2,"convDropout":0.5,"hidden":96,"hiddenDropout":0.1,"classes":10}""");
+        File.WriteAllText(path + ".json", sidecar.ToJsonString());
+        var (loaded, info) = Checkpoint.Load(path);
+        using var _ = loaded;
+        Assert.Equal(model.Plan.ToString(), info.Plan.ToString());
+        using var x = rand(2, 1, 28, 28);
+        model.eval();
+        Assert.True(model.call(x).allclose(loaded.call(x), rtol: 0, atol: 0));
     }
 
     [Fact]
@@ -112,7 +151,7 @@ public class CheckpointTests
     {
         var (model, info) = Checkpoint.Load(RepositoryData.ShippedCheckpoint());
         using var _ = model;
-        Assert.Equal(ConvNetSpec.Article, info.Architecture);
+        Assert.Equal(new ConvNet().Plan.Layers.Select(l => l.ToString()), info.Plan.Layers.Select(l => l.ToString()));
         Assert.Equal(10, info.History.Count);
         var test = Trainer.Evaluate(model, Shared.Mnist.Test);
         Assert.True(test.Accuracy >= 0.99, $"test accuracy {test.Accuracy:P2}");

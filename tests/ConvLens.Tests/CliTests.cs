@@ -143,7 +143,7 @@ public class CliTests
             Shared.WriteIdx(Path.Combine(folder, $"{prefix}-images-idx3-ubyte"), [10, 32, 32], pixels);
             Shared.WriteIdx(Path.Combine(folder, $"{prefix}-labels-idx1-ubyte"), [10], Enumerable.Range(0, 10).Select(i => (byte)i).ToArray());
         }
-        AssertOneLineError(Shared.RunCli("evaluate", "--data-dir", folder), "images are 32×32, but this model takes 28×28 images");
-        AssertOneLineError(Shared.RunCli("train", "--epochs", "1", "--data-dir", folder, "--output", Shared.TempFolder()), "images are 32×32, but this model takes 28×28 images");
+        AssertOneLineError(Shared.RunCli("evaluate", "--data-dir", folder), "images are 1×32×32, but this model takes 1×28×28 images");
+        AssertOneLineError(Shared.RunCli("train", "--epochs", "1", "--data-dir", folder, "--output", Shared.TempFolder()), "images are 1×32×32, but this model takes 1×28×28 images");
     }
 }

@@ -11,7 +11,7 @@ namespace ConvLens.Tests;
 public class ExplainTests
 {
     /// <summary>conv1 (1→2, 3×3, padding 1) → ReLU → flatten → fc (72 → 3), in float64 for exact comparisons.</summary>
-    static Module<Tensor, Tensor> Tiny(bool relu = true)
+    static ConvLens.Model.ConvNet Tiny(bool relu = true)
     {
         var net = ConvLens.Model.Seeding.Run(11, () =>
         {
@@ -22,7 +22,7 @@ public class ExplainTests
             return Sequential(layers);
         });
         net.to(ScalarType.Float64);
-        return net;
+        return ConvLens.Model.ConvNet.From(net, [1, 6, 6]);
     }
 
     static Tensor Image6() => rand([1, 1, 6, 6], dtype: ScalarType.Float64, generator: new Generator(3));
@@ -40,7 +40,7 @@ public class ExplainTests
         using var scope = NewDisposeScope();
         var net = Tiny();
         var x = Image6();
-        var saliency = Attribution.Saliency(net, x, target: 1);
+        var saliency = new Saliency().Attribute(net, x, target: 1)[0];
         Assert.Equal([1L, 6, 6], saliency.shape);
         const double h = 1e-6;
         for (int i = 0; i < 6; i++)
@@ -59,13 +59,13 @@ public class ExplainTests
         using var scope = NewDisposeScope();
         var net = Tiny();
         var x = Image6();
-        var ig = Attribution.IntegratedGradients(net, x, target: 2, steps: 50);
+        var ig = new IntegratedGradients(Steps: 50).Attribute(net, x, target: 2);
         double expected = Score(net, x, 2) - Score(net, zeros_like(x), 2);
         Assert.True(Math.Abs(ig.sum().item<double>() - expected) <= 0.01 * Math.Abs(expected), $"sum {ig.sum().item<double>()} vs {expected}");
 
         using var model = Shared.ShippedModel();
         var digit = Shared.Mnist.Train.Image(4);
-        var map = Attribution.IntegratedGradients(model, digit, target: 9, steps: 50);
+        var map = new IntegratedGradients(Steps: 50).Attribute(model, digit, target: 9);
         double gap = Score(model, digit, 9) - Score(model, zeros_like(digit), 9);
         Assert.True(Math.Abs(map.sum().item<float>() - gap) <= 0.01 * Math.Abs(gap), $"sum {map.sum().item<float>()} vs f(x) − f(0) = {gap}");
     }
@@ -76,7 +76,7 @@ public class ExplainTests
         using var scope = NewDisposeScope();
         var net = Tiny(relu: false);
         var x = Image6();
-        var cam = Attribution.GradCam(net, x, target: 0, layer: "conv1");
+        var cam = new GradCam("conv1").Attribute(net, x, target: 0)[0];
 
         // y0 = Σ W[0, k·36 + i·6 + j] · A[k, i, j] + b, so ∂y0/∂A_k is W[0] reshaped, and Grad-CAM's weight α_k is its mean.
         var p = net.named_parameters().ToDictionary(n => n.name, n => n.parameter.detach());
@@ -92,7 +92,7 @@ public class ExplainTests
         using var scope = NewDisposeScope();
         var net = Tiny(relu: false);
         var x = Image6();
-        var cam = Attribution.GradCam(net, x, target: 1, layer: "conv1", elementwise: true);
+        var cam = new HiResCam("conv1").Attribute(net, x, target: 1)[0];
         var p = net.named_parameters().ToDictionary(n => n.name, n => n.parameter.detach());
         var a = F.conv2d(x, p["conv1.weight"], p["conv1.bias"], padding: [1, 1])[0];
         // Element-wise: Σ_k ∂y1/∂A_k ⊙ A_k, and ∂y1/∂A is fc's row 1 reshaped; summed over positions it is y1 − bias.
@@ -104,15 +104,15 @@ public class ExplainTests
     public void Occluding_the_one_pixel_a_net_reads_changes_its_output_and_no_other_pixel_does()
     {
         using var scope = NewDisposeScope();
-        var net = Sequential(("flatten", Flatten()), ("fc", Linear(36, 2)));
+        var net = ConvLens.Model.ConvNet.From(Sequential(("flatten", Flatten()), ("fc", Linear(36, 2))), [1, 6, 6]);
         using (no_grad())
         {
-            var fc = (TorchSharp.Modules.Linear)net.named_children().Single(c => c.name == "fc").module;
+            var fc = (TorchSharp.Modules.Linear)net.Layer("fc");
             fc.weight!.zero_();
             fc.bias!.zero_();
             fc.weight[1, 2 * 6 + 3] = 5;          // class 1 reads pixel (2, 3) alone
         }
-        var map = Attribution.Occlusion(net, ones(1, 1, 6, 6), target: 1, window: 1, stride: 1);
+        var map = new Occlusion(Window: 1, Stride: 1).Attribute(net, ones(1, 1, 6, 6), target: 1)[0];
         double before = 1 / (1 + Math.Exp(-5)), after = 0.5;   // softmax of (0, 5), then of (0, 0)
         Assert.Equal(before - after, map[0, 2, 3].item<float>(), 5);
         map[0, 2, 3] = 0;
@@ -140,12 +140,12 @@ public class ExplainTests
         var strokes = digit[0, 0] > 0.3;
         var maps = new (string, Tensor)[]
         {
-            ("saliency", Attribution.Saliency(model, digit, 9)),
-            ("SmoothGrad", Attribution.SmoothGrad(model, digit, 9)),
-            ("integrated gradients", Attribution.IntegratedGradients(model, digit, 9)),
-            ("HiResCAM on relu2, the last conv block's output", Attribution.GradCam(model, digit, 9, "relu2", elementwise: true)),
-            ("HiResCAM on relu1", Attribution.GradCam(model, digit, 9, "relu1", elementwise: true)),
-            ("occlusion", Attribution.Occlusion(model, digit, 9)),
+            ("saliency", new Saliency().Attribute(model, digit, 9)[0]),
+            ("SmoothGrad", new SmoothGrad().Attribute(model, digit, 9)[0]),
+            ("integrated gradients", new IntegratedGradients().Attribute(model, digit, 9)[0]),
+            ("HiResCAM on relu2, the last conv block's output (its default)", new HiResCam().Attribute(model, digit, 9)[0]),
+            ("HiResCAM on relu1", new HiResCam("relu1").Attribute(model, digit, 9)[0]),
+            ("occlusion", new Occlusion().Attribute(model, digit, 9)[0]),
         };
         foreach (var (name, map) in maps)
         {
@@ -160,7 +160,7 @@ public class ExplainTests
     {
         using var model = Shared.ShippedModel();
         using var digit = Shared.Mnist.Train.Image(4);
-        Assert.Contains("classes 0 to 9", Assert.Throws<ConvLensException>(() => Attribution.Saliency(model, digit, 10)).Message);
-        Assert.Contains("its layers:", Assert.Throws<ConvLensException>(() => Attribution.GradCam(model, digit, 1, "conv5")).Message);
+        Assert.Contains("classes 0 to 9", Assert.Throws<ConvLensException>(() => new Saliency().Attribute(model, digit, 10)).Message);
+        Assert.Contains("its layers:", Assert.Throws<ConvLensException>(() => new GradCam("conv5").Attribute(model, digit, 1)).Message);
     }
 }

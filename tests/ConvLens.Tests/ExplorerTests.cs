@@ -39,7 +39,7 @@ public class ExplorerTests(ITestOutputHelper output)
         Assert.Equal("rows 8–21, columns 8–21 (14×14)", centre.ToString());
         Assert.Equal(new InputWindow(0, 0, 27, 27), Inspect.ReceptiveField(model, "fc1", 0, 95));
         var outside = Assert.Throws<ConvLensException>(() => Inspect.ReceptiveField(model, "conv2", 14, 0));
-        Assert.Contains("conv2's maps are 14×14: rows and columns go from 0 to 13", outside.Message);
+        Assert.Contains("conv2's maps are 14×14: rows go from 0 to 13 and columns from 0 to 13", outside.Message);
         Assert.Contains("has no layer 'conv9'", Assert.Throws<ConvLensException>(() => Inspect.ReceptiveField(model, "conv9", 0, 0)).Message);
     }
 
@@ -109,7 +109,7 @@ public class ExplorerTests(ITestOutputHelper output)
         }
         var actual = page.GetProperty("logits").EnumerateArray().Select(r => r.EnumerateArray().Select(v => v.GetDouble()).ToArray()).ToArray();
         Assert.Equal(count, actual.Length);
-        int classes = model.Spec.Classes;
+        int classes = model.Plan.Classes;
         double worst = 0;
         for (int i = 0; i < count; i++)
         {
@@ -118,7 +118,7 @@ public class ExplorerTests(ITestOutputHelper output)
             worst = Math.Max(worst, torch.Zip(actual[i]).Max(p => Math.Abs(p.First - p.Second)));
         }
         Assert.True(worst <= 1e-4, $"the page's logits differ from TorchSharp's by up to {worst:G3}");
-        output.WriteLine($"{model.Spec}: {count} test images, same argmax, largest logit difference {worst:G3}");
+        output.WriteLine($"{model.Plan}: {count} test images, same argmax, largest logit difference {worst:G3}");
 
         // Every spatial layer's maps, for test image 0, as Inspect.FeatureMaps gives them.
         using var first = test.Image(0);
@@ -155,7 +155,7 @@ public class ExplorerTests(ITestOutputHelper output)
             using var image = Shared.Mnist.Test.Image(i);
             int target = page[i].GetProperty("target").GetInt32();
             Assert.Equal(Trainer.Predict(model, image).Class, target);
-            using var torch = ConvLens.Explain.Attribution.Saliency(model, image, target);
+            using var torch = new ConvLens.Explain.Saliency().Attribute(model, image, target)[0];
             var expected = torch.flatten().data<float>().ToArray();
             var actual = page[i].GetProperty("gradient").EnumerateArray().Select(v => v.GetDouble()).ToArray();
             Assert.Equal(expected.Length, actual.Length);

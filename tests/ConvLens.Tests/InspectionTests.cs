@@ -15,14 +15,15 @@ public class InspectionTests
     public void Layers_lists_every_named_layer_with_its_parameters_and_output_shape()
     {
         using var model = Shared.ShippedModel();
-        using var input = zeros(1, 1, 28, 28);
-        var layers = Inspect.Layers(model, input);
+        var layers = Inspect.Layers(model);
         Assert.Equal(model.Layers.Select(l => l.Name), layers.Select(l => l.Name));
         var conv2 = layers.Single(l => l.Name == "conv2");
-        Assert.Equal("Conv2d", conv2.Type);
-        Assert.Equal([32L, 16, 5, 5], conv2.Parameters["weight"]);
-        Assert.Equal([1L, 32, 14, 14], conv2.OutputShape);
-        Assert.Equal([1L, 1568], layers.Single(l => l.Name == "flatten").OutputShape);
+        Assert.Equal(LayerKind.Conv2d, conv2.Kind);
+        Assert.Equal((16, 32, 5, 5, 2), (conv2.In, conv2.Out, conv2.Kernel![0], conv2.Kernel[1], conv2.Padding![0]));
+        Assert.Equal([16L, 14, 14], conv2.InputShape);
+        Assert.Equal([32L, 14, 14], conv2.OutputShape);
+        Assert.Equal([1568L], layers.Single(l => l.Name == "flatten").OutputShape);
+        Assert.Equal("conv2        Conv2d 16→32, 5×5, padding 2          16×14×14 → 32×14×14   sees 14×14, jump 2", conv2.ToString());
     }
 
     [Fact]
@@ -78,7 +79,7 @@ public class InspectionTests
         using var model = Shared.ShippedModel();
         using var image = Shared.Mnist.Train.Image(0);
         var message = Assert.Throws<ConvLensException>(() => Inspect.FeatureMaps(model, image, "conv1", "conv7")).Message;
-        Assert.Equal("The model has no layer 'conv7'; its layers: conv1, pool1, relu1, conv2, pool2, relu2, dropout_conv, flatten, fc1, relu_fc1, dropout_fc1, fc2.", message);
+        Assert.Equal("The model has no layer 'conv7'; its layers: conv1, pool1, relu1, conv2, pool2, relu2, drop1, flatten, fc1, relu3, drop2, fc2.", message);
         Assert.Contains("conv layers: conv1, conv2", Assert.Throws<ConvLensException>(() => Inspect.Filters(model, "fc1")).Message);
     }
 
@@ -94,6 +95,6 @@ public class InspectionTests
         var maps = Inspect.FeatureMaps(model, image, "conv3", "relu3");
         Assert.Equal([24L, 7, 7], maps["conv3"].shape);
         Assert.Equal([24L, 3, 3], maps["relu3"].shape);
-        Assert.Equal(3 * 3 + 6, Inspect.Layers(model, image).Count);
+        Assert.Equal(3 * 3 + 6, Inspect.Layers(model).Count);
     }
 }

@@ -13,7 +13,7 @@ public class ModelTests
     {
         using var model = new ConvNet();
         Assert.Equal(
-            ["conv1", "pool1", "relu1", "conv2", "pool2", "relu2", "dropout_conv", "flatten", "fc1", "relu_fc1", "dropout_fc1", "fc2"],
+            ["conv1", "pool1", "relu1", "conv2", "pool2", "relu2", "drop1", "flatten", "fc1", "relu3", "drop2", "fc2"],
             model.Layers.Select(l => l.Name));
         var shapes = model.named_parameters().ToDictionary(p => p.name, p => p.parameter.shape);
         Assert.Equal([16L, 1, 5, 5], shapes["conv1.weight"]);
@@ -21,7 +21,7 @@ public class ModelTests
         Assert.Equal([96L, 1568], shapes["fc1.weight"]);
         Assert.Equal([10L, 96], shapes["fc2.weight"]);
         Assert.Equal(164_842, model.parameters().Sum(p => p.numel()));
-        Assert.Equal(1568, model.Spec.FlattenedSize);
+        Assert.Equal([1568L], model.Plan["flatten"].OutputShape);
     }
 
     [Fact]
@@ -61,7 +61,7 @@ public class ModelTests
         using var scope = NewDisposeScope();
         var spec = ConvNetSpec.Article with { Convs = [new(8, 3), new(16, 3), new(32, 3)], Hidden = 64 };
         using var model = new ConvNet(spec);
-        Assert.Equal(["conv1", "conv2", "conv3"], model.ConvLayerNames);
+        Assert.Equal(["conv1", "conv2", "conv3"], model.Plan.Convs.Select(c => c.Name));
         Assert.Equal(32 * 3 * 3, spec.FlattenedSize);
         Assert.Equal([5L, 10], model.call(zeros(5, 1, 28, 28)).shape);
         Assert.Equal("1×28×28 → conv1 8@3×3 → conv2 16@3×3 → conv3 32@3×3 → 288 → 64 → 10", spec.ToString());

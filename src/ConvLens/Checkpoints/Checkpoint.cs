@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 using ConvLens.Model;
 using ConvLens.Training;
@@ -15,9 +16,12 @@ public sealed record TestResult(double Loss, double Accuracy, int Count);
 /// </summary>
 public sealed record CheckpointInfo
 {
-    public const string CurrentFormat = "convlens-checkpoint/1";
+    public const string CurrentFormat = "convlens-checkpoint/2";
+    /// <summary>Format 1 described the architecture as a <see cref="ConvNetSpec"/>; it still loads, read into a plan.</summary>
+    public const string SpecFormat = "convlens-checkpoint/1";
     public string Format { get; init; } = CurrentFormat;
-    public required ConvNetSpec Architecture { get; init; }
+    /// <summary>The network's layer plan: loading rebuilds the layers from it (Save fills it in from the model).</summary>
+    public required LayerPlan Plan { get; init; }
     public required string Dataset { get; init; }
     public int? Limit { get; init; }
     public required TrainingOptions Training { get; init; }
@@ -81,8 +85,8 @@ public static class Checkpoint
             string sha;
             using (var stream = File.OpenRead(tempWeights))
                 sha = Convert.ToHexStringLower(SHA256.HashData(stream));
-            // A copy carries the checksum and the model's own architecture; the caller's info stays as it was.
-            File.WriteAllText(tempInfo, JsonSerializer.Serialize(info with { Architecture = model.Spec, WeightsSha256 = sha }, Json));
+            // A copy carries the checksum and the model's own plan; the caller's info stays as it was.
+            File.WriteAllText(tempInfo, JsonSerializer.Serialize(info with { Format = CheckpointInfo.CurrentFormat, Plan = model.Plan, WeightsSha256 = sha }, Json));
             File.Move(tempWeights, weightsPath, overwrite: true);
             File.Move(tempInfo, infoPath, overwrite: true);
             return infoPath;
@@ -105,14 +109,32 @@ public static class Checkpoint
         CheckpointInfo? info;
         try
         {
-            info = JsonSerializer.Deserialize<CheckpointInfo>(File.ReadAllText(infoPath), Json);
+            var node = JsonNode.Parse(File.ReadAllText(infoPath)) as JsonObject;
+            string? format = node?["format"]?.GetValue<string>();
+            if (node is null || format is not (CheckpointInfo.CurrentFormat or CheckpointInfo.SpecFormat))
+                throw new ConvLensException($"Checkpoint {infoPath} is not a ConvLens checkpoint (format '{format}', expected '{CheckpointInfo.CurrentFormat}').");
+            if (format == CheckpointInfo.SpecFormat && node["architecture"] is JsonNode architecture)
+            {
+                // Format 1: the record the article's shape was described with; its plan is the one that record builds.
+                var spec = architecture.Deserialize<ConvNetSpec>(Json) ?? throw new JsonException("no architecture");
+                using var built = new ConvNet(spec);
+                node["plan"] = JsonSerializer.SerializeToNode(built.Plan, Json);
+                node.Remove("architecture");
+            }
+            foreach (var layer in (node["plan"]?["layers"] as JsonArray ?? []).OfType<JsonObject>())
+            {
+                string kind = layer["kind"]?.GetValue<string>() ?? "";
+                if (!Enum.TryParse<LayerKind>(kind, out _) || int.TryParse(kind, out _))
+                    throw new ConvLensException($"Checkpoint {infoPath} names a layer kind this ConvLens does not know: '{layer["name"]?.GetValue<string>()}' is a '{kind}' (known: {string.Join(", ", Enum.GetNames<LayerKind>())}).");
+            }
+            info = node.Deserialize<CheckpointInfo>(Json);
         }
-        catch (JsonException e)
+        catch (Exception e) when (e is JsonException or InvalidOperationException or FormatException)
         {
-            throw new ConvLensException($"Checkpoint {infoPath} is damaged: it is not a valid ConvLens sidecar ({e.Message}).");
+            throw new ConvLensException($"Checkpoint {infoPath} is damaged: it is not a valid ConvLens sidecar ({e.Message.Split('\n')[0]}).");
         }
-        if (info is null || info.Format != CheckpointInfo.CurrentFormat)
-            throw new ConvLensException($"Checkpoint {infoPath} is not a ConvLens checkpoint (format '{info?.Format}', expected '{CheckpointInfo.CurrentFormat}').");
+        if (info?.Plan is not { Layers.Count: > 0 })
+            throw new ConvLensException($"Checkpoint {infoPath} is damaged: it has no layer plan.");
         using var stream = File.OpenRead(weightsPath);
         string sum = Convert.ToHexStringLower(SHA256.HashData(stream));
         if (sum != info.WeightsSha256)
@@ -127,7 +149,7 @@ public static class Checkpoint
     public static (ConvNet Model, CheckpointInfo Info) Load(string path)
     {
         var info = ReadInfo(path);
-        var model = new ConvNet(info.Architecture);
+        var model = ConvNet.Build(info.Plan);
         LoadWeights(model, Path.ChangeExtension(InfoPath(path), WeightsExtension));
         model.eval();
         return (model, info);
@@ -140,14 +162,14 @@ public static class Checkpoint
     public static CheckpointInfo LoadInto(ConvNet model, string path)
     {
         var info = ReadInfo(path);
-        using var stored = new ConvNet(info.Architecture);
+        using var stored = ConvNet.Build(info.Plan);
         LoadWeights(stored, Path.ChangeExtension(InfoPath(path), WeightsExtension));
         var mine = model.state_dict();
         var theirs = stored.state_dict();
         var problems = Differences(theirs.ToDictionary(p => p.Key, p => p.Value.shape), mine.ToDictionary(p => p.Key, p => p.Value.shape), "the model");
         if (problems.Count > 0)
             throw new ConvLensException(
-                $"Checkpoint {InfoPath(path)} was made for another architecture ({info.Architecture}; this model is {model.Spec}): {string.Join("; ", problems)}.");
+                $"Checkpoint {InfoPath(path)} was made for another architecture ({info.Plan}; this model is {model.Plan}): {string.Join("; ", problems)}.");
         using (no_grad())
             foreach (var (name, tensor) in theirs)
                 mine[name].copy_(tensor);
@@ -164,7 +186,7 @@ public static class Checkpoint
         {
             // The weights may be readable but hold another architecture than the sidecar says: name what differs.
             var stored = TryReadShapes(weightsPath);
-            var problems = stored is null ? [] : Differences(stored, model.state_dict().ToDictionary(p => p.Key, p => p.Value.shape), $"the sidecar's architecture ({model.Spec})");
+            var problems = stored is null ? [] : Differences(stored, model.state_dict().ToDictionary(p => p.Key, p => p.Value.shape), $"the sidecar's plan ({model.Plan})");
             throw new ConvLensException(problems.Count > 0
                 ? $"Checkpoint {weightsPath} does not hold the architecture its sidecar describes: {string.Join("; ", problems)}."
                 : $"Checkpoint {weightsPath} could not be read: {e.Message.Split('\n')[0]}");

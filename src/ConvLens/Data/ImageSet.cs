@@ -4,8 +4,9 @@ using static TorchSharp.torch;
 namespace ConvLens.Data;
 
 /// <summary>
-/// One split of an image classification set, held whole in memory: images as one uint8 tensor [N, H, W]
-/// and labels as one int64 tensor [N]. Batches are taken by index; there are no per-sample objects.
+/// One split of an image classification set, held whole in memory: images as one uint8 tensor, [N, H, W] for grey
+/// images or [N, C, H, W] for colour, and labels as one int64 tensor [N]. Batches are taken by index; there are no
+/// per-sample objects.
 /// </summary>
 public sealed class ImageSet : IDisposable
 {
@@ -17,8 +18,8 @@ public sealed class ImageSet : IDisposable
 
     public ImageSet(string name, string split, IReadOnlyList<string> classes, Tensor images, Tensor labels)
     {
-        if (images.shape.Length != 3 || labels.shape.Length != 1 || images.shape[0] != labels.shape[0])
-            throw new ArgumentException($"images must be [N, H, W] and labels [N]; got [{string.Join(", ", images.shape)}] and [{string.Join(", ", labels.shape)}].");
+        if (images.shape.Length is not (3 or 4) || labels.shape.Length != 1 || images.shape[0] != labels.shape[0])
+            throw new ArgumentException($"images must be [N, H, W] or [N, C, H, W] and labels [N]; got [{string.Join(", ", images.shape)}] and [{string.Join(", ", labels.shape)}].");
         Name = name;
         Split = split;
         Classes = classes;
@@ -27,12 +28,16 @@ public sealed class ImageSet : IDisposable
     }
 
     public int Count => (int)Images.shape[0];
-    public int Height => (int)Images.shape[1];
-    public int Width => (int)Images.shape[2];
+    public int Channels => Images.shape.Length == 4 ? (int)Images.shape[1] : 1;
+    public int Height => (int)Images.shape[^2];
+    public int Width => (int)Images.shape[^1];
 
-    /// <summary>The images at <paramref name="indices"/> as float [B, 1, H, W] scaled to [0, 1] (what torchvision's ToTensor gives), with their labels.</summary>
-    public (Tensor Images, Tensor Labels) Batch(Tensor indices) =>
-        (Images.index_select(0, indices).unsqueeze(1).to_type(ScalarType.Float32).div_(255f), Labels.index_select(0, indices));
+    /// <summary>The images at <paramref name="indices"/> as float [B, C, H, W] scaled to [0, 1] (what torchvision's ToTensor gives), with their labels.</summary>
+    public (Tensor Images, Tensor Labels) Batch(Tensor indices)
+    {
+        using var picked = Images.index_select(0, indices);
+        return ((picked.dim() == 3 ? picked.unsqueeze(1) : picked.alias()).to_type(ScalarType.Float32).div_(255f), Labels.index_select(0, indices));
+    }
 
     /// <summary>The images from <paramref name="start"/> on, at most <paramref name="count"/>, as a batch.</summary>
     public (Tensor Images, Tensor Labels) Batch(int start, int count)
@@ -41,7 +46,7 @@ public sealed class ImageSet : IDisposable
         return Batch(indices);
     }
 
-    /// <summary>One image as float [1, 1, H, W], ready for a model.</summary>
+    /// <summary>One image as float [1, C, H, W], ready for a model.</summary>
     public Tensor Image(int index) => Batch(CheckIndex(index), 1).Images;
 
     public int Label(int index) => (int)Labels[CheckIndex(index)].item<long>();
@@ -74,5 +79,5 @@ public sealed class ImageSet : IDisposable
         Labels.Dispose();
     }
 
-    public override string ToString() => $"{Name} {Split}: {Count} images of {Height}×{Width}, {Classes.Count} classes";
+    public override string ToString() => $"{Name} {Split}: {Count} images of {(Channels == 1 ? "" : $"{Channels}×")}{Height}×{Width}, {Classes.Count} classes";
 }

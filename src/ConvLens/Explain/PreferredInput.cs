@@ -1,4 +1,5 @@
 using ConvLens.Inspection;
+using ConvLens.Model;
 using static TorchSharp.torch;
 
 namespace ConvLens.Explain;
@@ -35,7 +36,7 @@ public static class PreferredInput
     /// maximized by a flat image; the positive part rewards the filter's pattern wherever it appears, and the small
     /// leak keeps a gradient for channels that start out silent everywhere.
     /// </summary>
-    public static Preferred ForChannel(nn.Module<Tensor, Tensor> model, string layer, int channel, long[] inputShape, MaximizeOptions? options = null) =>
+    public static Preferred ForChannel(ConvNet model, string layer, int channel, long[] inputShape, MaximizeOptions? options = null) =>
         Maximize(model, inputShape, options ?? new(), [layer], (scores, captured) =>
         {
             var maps = captured[layer];
@@ -45,7 +46,7 @@ public static class PreferredInput
         });
 
     /// <summary>An input that maximizes the score (logit) of class <paramref name="target"/>.</summary>
-    public static Preferred ForClass(nn.Module<Tensor, Tensor> model, int target, long[] inputShape, MaximizeOptions? options = null) =>
+    public static Preferred ForClass(ConvNet model, int target, long[] inputShape, MaximizeOptions? options = null) =>
         Maximize(model, inputShape, options ?? new(), [], (scores, _) =>
         {
             if (target < 0 || target >= scores.shape[1])
@@ -53,7 +54,7 @@ public static class PreferredInput
             return scores[0, target];
         });
 
-    static Preferred Maximize(nn.Module<Tensor, Tensor> model, long[] inputShape, MaximizeOptions o, string[] layers,
+    static Preferred Maximize(ConvNet model, long[] inputShape, MaximizeOptions o, string[] layers,
         Func<Tensor, IReadOnlyDictionary<string, Tensor>, Tensor> objective)
     {
         if (o.Steps < 1) throw new ConvLensException($"Activation maximization needs at least one step, not {o.Steps}.");

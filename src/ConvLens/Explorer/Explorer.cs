@@ -1,11 +1,11 @@
 using System.Net;
 using System.Runtime.InteropServices;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using ConvLens.Data;
 using ConvLens.Inspection;
 using ConvLens.Model;
 using ConvLens.Plots;
-using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace ConvLens;
@@ -14,7 +14,8 @@ namespace ConvLens;
 /// The live explorer: draw a digit (or load a test image) and watch the model's probabilities and every conv layer's
 /// feature maps change as you draw, with each map pixel's receptive field outlined on the input. The model's
 /// architecture and weights are embedded in the page and its forward pass runs in JavaScript (explorer.js), so the
-/// page works offline, as a file or as a notebook cell's output, for any network a <see cref="ConvNetSpec"/> describes.
+/// page works offline, as a file or as a notebook cell's output, for any network a <see cref="LayerPlan"/> describes:
+/// the page reads the plan, with the weights beside it.
 /// </summary>
 public static class Explorer
 {
@@ -49,7 +50,7 @@ public static class Explorer
         <style>body{font-family:system-ui,sans-serif;margin:24px;color:#222} p{max-width:60em}{{style.Value}}</style>
         </head><body>
         <h1>ConvLens · watch the network think</h1>
-        <p>Draw {{(images is null || images.Name == Datasets.Mnist ? "a digit" : $"one of the {images.Name} classes")}} in the black square with the mouse, a finger or a pen. While you draw, the network ({{WebUtility.HtmlEncode(model.Spec.ToString())}})
+        <p>Draw {{(images is null || images.Name == Datasets.Mnist ? "a digit" : $"one of the {images.Name} classes")}} in the black square with the mouse, a finger or a pen. While you draw, the network ({{WebUtility.HtmlEncode(model.Plan.ToString())}})
         runs in this page on what it receives: the probabilities on the right and every conv layer's feature maps below
         change with each stroke. Hover any map's pixel to see which part of the input it looks at.</p>
         {{Mount(model, images, count, about)}}
@@ -85,44 +86,31 @@ public static class Explorer
         : new { box = 20.0 / 28, centre = "mass", about = "the ink's bounding box scaled into 20×20 and centred by its centre of mass, as MNIST's digits were made" };
 
     /// <summary>
-    /// What the page needs, as JSON: the layers in the order they run, with weights as base64 float32 (little-endian),
-    /// every spatial layer's receptive fields, the conv blocks, the class names and some test images as bytes.
+    /// What the page needs, as JSON: the model's layer plan as it is (every layer's kind, settings and shapes, in the
+    /// order they run), each layer's parameters as base64 float32 (little-endian) beside it, every spatial layer's
+    /// receptive fields, the conv blocks, the class names and some test images as bytes.
     /// </summary>
     static string ModelJson(ConvNet model, ImageSet? images, int count, string? about)
     {
-        var spec = model.Spec;
-        if (spec.InputChannels != 1)
-            throw new ConvLensException($"The explorer draws one grey channel, but this model takes {spec.InputChannels} input channels.");
+        var plan = model.Plan;
+        if (plan.Height != plan.Width)
+            throw new ConvLensException($"The explorer draws square images, but this model takes {plan.Height}×{plan.Width} images.");
         var state = model.state_dict();   // the model's own parameters: outside the scope below, which frees only copies
         using var scope = NewDisposeScope();
-        string Floats(string key)
+        string Floats(Tensor t) => Convert.ToBase64String(MemoryMarshal.AsBytes(t.detach().cpu().to_type(ScalarType.Float32).contiguous().data<float>().ToArray().AsSpan()));
+        var layers = plan.Layers.Select(layer =>
         {
-            var t = state[key].detach().cpu().to_type(ScalarType.Float32).contiguous();
-            return Convert.ToBase64String(MemoryMarshal.AsBytes(t.data<float>().ToArray().AsSpan()));
-        }
-        long[] Shape(string layer) => state[$"{layer}.weight"].shape;   // conv [out, in, k, k]; linear [out, in]
-        int convs = 0;
-        var layers = model.Layers.Select(l => l.Layer switch
-        {
-            Conv2d => (object)new
-            {
-                name = l.Name, type = "conv", @in = Shape(l.Name)[1], @out = Shape(l.Name)[0], kernel = Shape(l.Name)[2],
-                padding = spec.Convs[convs++].Padding, weight = Floats($"{l.Name}.weight"), bias = Floats($"{l.Name}.bias"),
-            },
-            MaxPool2d => new { name = l.Name, type = "pool", kernel = spec.Pool },
-            ReLU => new { name = l.Name, type = "relu" },
-            Flatten => new { name = l.Name, type = "flatten" },
-            Linear => new
-            {
-                name = l.Name, type = "linear", @in = Shape(l.Name)[1], @out = Shape(l.Name)[0],
-                weight = Floats($"{l.Name}.weight"), bias = Floats($"{l.Name}.bias"),
-            },
-            Dropout or Dropout2d => new { name = l.Name, type = "dropout" },   // off, as in evaluation
-            var other => throw new ConvLensException($"The explorer cannot run layer '{l.Name}', a {other.GetType().Name}."),
+            var node = JsonSerializer.SerializeToNode(layer, Checkpoints.Checkpoint.Json)!.AsObject();
+            node.Remove("field");   // the page gets every unit's window instead (fields, below)
+            // weight, bias; batch norm's running_mean and running_var: whatever the layer holds, by its state-dict name.
+            var parameters = state.Where(p => p.Key.StartsWith(layer.Name + ".") && !p.Key[(layer.Name.Length + 1)..].Contains('.') && p.Value.is_floating_point())
+                .ToDictionary(p => p.Key[(layer.Name.Length + 1)..], p => (JsonNode?)Floats(p.Value));
+            if (parameters.Count > 0) node["parameters"] = new JsonObject(parameters);
+            return node;
         }).ToList();
-        var fields = Inspect.ReceptiveFields(model).Values.Where(f => f.Spatial)
-            .ToDictionary(f => f.Layer, f => new { size = f.MapSize, windows = f.AllWindows().SelectMany(r => r.SelectMany(w => w)).ToArray() });
-        var blocks = Inspect.ConvLayers(model).Zip(Inspect.BlockOutputs(model)).Select(p => new { conv = p.First, output = p.Second }).ToList();
+        var fields = plan.Layers.Select(l => plan.ReceptiveField(l.Name)).Where(f => f.Spatial)
+            .ToDictionary(f => f.Layer, f => new { height = f.MapHeight, width = f.MapWidth, windows = f.AllWindows().SelectMany(r => r.SelectMany(w => w)).ToArray() });
+        var blocks = plan.Blocks.Select(b => new { conv = b.Conv, output = b.Output }).ToList();
         object? tests = null;
         if (images is not null && count > 0)
         {
@@ -134,11 +122,11 @@ public static class Explorer
         }
         return JsonSerializer.Serialize(new
         {
-            summary = spec.ToString(),
+            summary = plan.ToString(),
             source = about ?? "",
-            inputChannels = spec.InputChannels,
-            imageSize = spec.ImageSize,
-            classes = images?.Classes ?? Enumerable.Range(0, spec.Classes).Select(c => c.ToString()).ToList(),
+            inputChannels = plan.Channels,
+            imageSize = plan.Height,
+            classes = images?.Classes ?? Enumerable.Range(0, plan.Classes).Select(c => c.ToString()).ToList(),
             preprocessing = Preprocessing(images?.Name),
             layers, fields, blocks, tests,
         });   // the default encoder escapes <, > and &, so the JSON is safe inside a script element

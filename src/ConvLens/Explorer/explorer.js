@@ -26,121 +26,201 @@
     return Float64Array.from(new Float32Array(bytes.buffer));
   }
 
-  // ---- The forward pass: the same layers, in the same order, as the C# ConvNet (dropout is off, as in evaluation). ----
+  // ---- Each layer kind, forward and backward side by side (as micrograd keeps them). ----
+  // The page runs the model's layer plan (Explorer.cs embeds it as ConvLens wrote it, with each layer's parameters):
+  // forward(x, shape, layer) gives [output, its shape] for one image; backward(g, x, shape, layer) takes the gradient
+  // of the output and the layer's input, and gives the gradient of that input. Tensors are flat Float64Arrays, [C, H, W]
+  // for maps and [n] after flatten. Dropout is off, and batch norm uses its running statistics, as in evaluation.
 
-  // A k×k convolution, stride 1, zero padding p, over [C, H, W]: for each weight, add the shifted input plane once.
-  // This order keeps the innermost loop a straight run over a row, which is what makes it fast in JavaScript.
-  function conv(x, shape, layer) {
-    const [C, H, W] = shape, O = layer.out, k = layer.kernel, p = layer.padding;
-    const Ho = H + 2 * p - k + 1, Wo = W + 2 * p - k + 1, plane = Ho * Wo;
-    const y = new Float64Array(O * plane), w = layer.w, b = layer.b;
-    for (let o = 0; o < O; o++) {
-      const yo = o * plane;
-      y.fill(b[o], yo, yo + plane);
-      for (let c = 0; c < C; c++) {
-        const xc = c * H * W;
-        for (let ky = 0; ky < k; ky++) {
-          const dy = ky - p, i0 = Math.max(0, -dy), i1 = Math.min(Ho, H - dy);
-          for (let kx = 0; kx < k; kx++) {
-            const wv = w[((o * C + c) * k + ky) * k + kx];
+  // The output indices i (of n) whose input position i·stride − pad + offset lies inside 0 … size − 1: [start, end).
+  function span(n, size, stride, pad, offset) {
+    return [Math.max(0, Math.ceil((pad - offset) / stride)), Math.min(n, Math.floor((size - 1 + pad - offset) / stride) + 1)];
+  }
+  const outSize = (size, k, s, p, d) => Math.floor((size + 2 * p - d * (k - 1) - 1) / s) + 1;
+
+  // Conv2d: y[o, i, j] = b[o] + Σ_c Σ_ky Σ_kx w[o, c, ky, kx] · x[c, i·s − p + ky·d, j·s − p + kx·d] (zero outside).
+  // For each weight, the shifted input plane is added once: the innermost loop runs along a row, which is what makes
+  // it fast in JavaScript. The backward pass sends the gradient back along exactly the same pairs.
+  function convPairs(shape, layer, visit) {
+    const [C, H, W] = shape, O = layer.out, [kh, kw] = layer.kernel, [sh, sw] = layer.stride, [ph, pw] = layer.padding, [dh, dw] = layer.dilation;
+    const Ho = outSize(H, kh, sh, ph, dh), Wo = outSize(W, kw, sw, pw, dw), w = layer.p.weight;
+    for (let o = 0; o < O; o++)
+      for (let c = 0; c < C; c++)
+        for (let ky = 0; ky < kh; ky++) {
+          const [i0, i1] = span(Ho, H, sh, ph, ky * dh);
+          for (let kx = 0; kx < kw; kx++) {
+            const wv = w[((o * C + c) * kh + ky) * kw + kx];
             if (wv === 0) continue;
-            const dx = kx - p, j0 = Math.max(0, -dx), j1 = Math.min(Wo, W - dx);
-            for (let i = i0; i < i1; i++) {
-              const yr = yo + i * Wo, xr = xc + (i + dy) * W + dx;
-              for (let j = j0; j < j1; j++) y[yr + j] += wv * x[xr + j];
-            }
+            const [j0, j1] = span(Wo, W, sw, pw, kx * dw);
+            for (let i = i0; i < i1; i++)
+              visit(wv, o * Ho * Wo + i * Wo, c * H * W + (i * sh - ph + ky * dh) * W - pw + kx * dw, j0, j1, sw);
           }
         }
-      }
-    }
-    return [y, [O, Ho, Wo]];
+    return [O, Ho, Wo];
   }
+  const Conv2d = {
+    forward(x, shape, layer) {
+      const [O, Ho, Wo] = convPairs(shape, layer, () => {}), y = new Float64Array(O * Ho * Wo), b = layer.p.bias;
+      if (b) for (let o = 0; o < O; o++) y.fill(b[o], o * Ho * Wo, (o + 1) * Ho * Wo);
+      convPairs(shape, layer, (wv, yr, xr, j0, j1, s) => { for (let j = j0; j < j1; j++) y[yr + j] += wv * x[xr + j * s]; });
+      return [y, [O, Ho, Wo]];
+    },
+    backward(g, x, shape, layer) {
+      const gx = new Float64Array(x.length);
+      convPairs(shape, layer, (wv, yr, xr, j0, j1, s) => { for (let j = j0; j < j1; j++) gx[xr + j * s] += wv * g[yr + j]; });
+      return gx;
+    },
+  };
 
-  function maxPool(x, shape, k) {
-    const [C, H, W] = shape, Ho = Math.floor(H / k), Wo = Math.floor(W / k);
-    const y = new Float64Array(C * Ho * Wo);
+  // Pooling windows: for output (c, i, j), visit(outIndex, inputIndices, windowSizeWithPadding) over the positions
+  // inside the image (padding is −∞ for max-pooling and zeros for average pooling).
+  function poolWindows(shape, layer, visit) {
+    const [C, H, W] = shape, [kh, kw] = layer.kernel, [sh, sw] = layer.stride, [ph, pw] = layer.padding, [dh, dw] = layer.dilation || [1, 1];
+    const Ho = outSize(H, kh, sh, ph, dh), Wo = outSize(W, kw, sw, pw, dw);
     for (let c = 0; c < C; c++)
       for (let i = 0; i < Ho; i++)
         for (let j = 0; j < Wo; j++) {
-          let m = -Infinity;
-          for (let a = 0; a < k; a++)
-            for (let b = 0; b < k; b++) m = Math.max(m, x[(c * H + i * k + a) * W + j * k + b]);
-          y[(c * Ho + i) * Wo + j] = m;
+          const at = [], r0 = i * sh - ph, c0 = j * sw - pw;
+          // torch's divisor with count_include_pad: the window clipped to the padded image, not to the image
+          const padded = (Math.min(r0 + kh, H + ph) - r0) * (Math.min(c0 + kw, W + pw) - c0);
+          for (let a = 0; a < kh; a++)
+            for (let b = 0; b < kw; b++) {
+              const r = r0 + a * dh, q = c0 + b * dw;
+              if (r >= 0 && r < H && q >= 0 && q < W) at.push((c * H + r) * W + q);
+            }
+          visit((c * Ho + i) * Wo + j, at, padded);
         }
-    return [y, [C, Ho, Wo]];
+    return [C, Ho, Wo];
   }
-
-  function linear(x, layer) {
-    const n = layer.in, m = layer.out, y = new Float64Array(m), w = layer.w;
-    for (let j = 0; j < m; j++) {
-      let s = layer.b[j];
-      const r = j * n;
-      for (let i = 0; i < n; i++) s += w[r + i] * x[i];
-      y[j] = s;
-    }
-    return y;
+  // MaxPool2d: the largest value of each window; its gradient goes to that one input (the first, on ties, as torch).
+  const argmax = (x, at) => at.reduce((best, k) => x[k] > x[best] ? k : best, at[0]);
+  const MaxPool2d = {
+    forward(x, shape, layer) {
+      const out = poolWindows(shape, layer, () => {}), y = new Float64Array(out[0] * out[1] * out[2]);
+      poolWindows(shape, layer, (o, at) => { y[o] = x[argmax(x, at)]; });
+      return [y, out];
+    },
+    backward(g, x, shape, layer) {
+      const gx = new Float64Array(x.length);
+      poolWindows(shape, layer, (o, at) => { gx[argmax(x, at)] += g[o]; });
+      return gx;
+    },
+  };
+  // AvgPool2d: the mean of each window; each input of a window gets an equal share of its gradient.
+  const AvgPool2d = {
+    forward(x, shape, layer) {
+      const out = poolWindows(shape, layer, () => {}), y = new Float64Array(out[0] * out[1] * out[2]);
+      poolWindows(shape, layer, (o, at, padded) => { let s = 0; for (const k of at) s += x[k]; y[o] = s / (layer.countIncludePad === false ? at.length : padded); });
+      return [y, out];
+    },
+    backward(g, x, shape, layer) {
+      const gx = new Float64Array(x.length);
+      poolWindows(shape, layer, (o, at, padded) => { const share = g[o] / (layer.countIncludePad === false ? at.length : padded); for (const k of at) gx[k] += share; });
+      return gx;
+    },
+  };
+  // AdaptiveAvgPool2d(1), global average pooling: each map becomes its mean, and each of its pixels gets 1/(H·W) of the gradient.
+  const AdaptiveAvgPool2d = {
+    forward(x, [C, H, W]) {
+      const y = new Float64Array(C);
+      for (let c = 0; c < C; c++) { let s = 0; for (let k = c * H * W; k < (c + 1) * H * W; k++) s += x[k]; y[c] = s / (H * W); }
+      return [y, [C, 1, 1]];
+    },
+    backward(g, x, [C, H, W]) {
+      const gx = new Float64Array(x.length);
+      for (let c = 0; c < C; c++) gx.fill(g[c] / (H * W), c * H * W, (c + 1) * H * W);
+      return gx;
+    },
+  };
+  // BatchNorm2d and BatchNorm1d in evaluation: y = (x − mean) / √(var + ε) · weight + bias, per channel (a map, or one feature).
+  function batchNormScale(layer) {
+    const { weight, bias, running_mean: mean, running_var: variance } = layer.p;
+    return Array.from(mean, (m, c) => { const s = weight[c] / Math.sqrt(variance[c] + layer.eps); return [s, bias[c] - m * s]; });
   }
+  const BatchNorm = {
+    forward(x, shape, layer) {
+      const per = x.length / layer.in, scale = batchNormScale(layer), y = new Float64Array(x.length);
+      for (let i = 0; i < x.length; i++) { const [s, t] = scale[Math.floor(i / per)]; y[i] = x[i] * s + t; }
+      return [y, shape];
+    },
+    backward(g, x, shape, layer) {
+      const per = x.length / layer.in, scale = batchNormScale(layer);
+      return g.map((v, i) => v * scale[Math.floor(i / per)][0]);
+    },
+  };
+  // Activations work value by value: f for the forward pass, its derivative f′ for the backward one.
+  const sigmoid = v => 1 / (1 + Math.exp(-v));
+  // erf by Abramowitz and Stegun 7.1.26 (error below 1.5e-7), for the exact GELU: JavaScript has no erf.
+  function erf(v) {
+    const s = Math.sign(v), a = Math.abs(v), t = 1 / (1 + 0.3275911 * a);
+    return s * (1 - ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * Math.exp(-a * a));
+  }
+  const GELU_C = Math.sqrt(2 / Math.PI);
+  function elementwise(f, df) {
+    return {
+      forward: (x, shape, layer) => [x.map(v => f(v, layer)), shape],
+      backward: (g, x, shape, layer) => g.map((v, i) => v * df(x[i], layer)),
+    };
+  }
+  const ReLU = elementwise(v => v > 0 ? v : 0, v => v > 0 ? 1 : 0);
+  const LeakyReLU = elementwise((v, l) => v > 0 ? v : l.slope * v, (v, l) => v > 0 ? 1 : l.slope);
+  const ELU = elementwise((v, l) => v > 0 ? v : l.alpha * (Math.exp(v) - 1), (v, l) => v > 0 ? 1 : l.alpha * Math.exp(v));
+  const GELU = elementwise(
+    (v, l) => l.approximate === "tanh" ? 0.5 * v * (1 + Math.tanh(GELU_C * (v + 0.044715 * v ** 3))) : 0.5 * v * (1 + erf(v / Math.SQRT2)),
+    (v, l) => {
+      if (l.approximate === "tanh") { const t = Math.tanh(GELU_C * (v + 0.044715 * v ** 3)); return 0.5 * (1 + t) + 0.5 * v * (1 - t * t) * GELU_C * (1 + 3 * 0.044715 * v * v); }
+      return 0.5 * (1 + erf(v / Math.SQRT2)) + v * Math.exp(-v * v / 2) / Math.sqrt(2 * Math.PI);
+    });
+  const SiLU = elementwise(v => v * sigmoid(v), v => { const s = sigmoid(v); return s * (1 + v * (1 - s)); });
+  const Tanh = elementwise(v => Math.tanh(v), v => 1 - Math.tanh(v) ** 2);
+  const Sigmoid = elementwise(sigmoid, v => sigmoid(v) * (1 - sigmoid(v)));
+  // Dropout is off in evaluation, and Flatten only changes the shape: the gradient passes through both unchanged.
+  const identity = { forward: (x, shape) => [x, shape], backward: g => g };
+  const Flatten = { forward: x => [x, [x.length]], backward: g => g };
+  // Linear: y[j] = b[j] + Σ_i W[j, i] · x[i]; backward: ∂/∂x[i] = Σ_j W[j, i] · g[j].
+  const Linear = {
+    forward(x, shape, layer) {
+      const n = layer.in, m = layer.out, y = new Float64Array(m), w = layer.p.weight, b = layer.p.bias;
+      for (let j = 0; j < m; j++) {
+        let s = b ? b[j] : 0;
+        const r = j * n;
+        for (let i = 0; i < n; i++) s += w[r + i] * x[i];
+        y[j] = s;
+      }
+      return [y, [m]];
+    },
+    backward(g, x, shape, layer) {
+      const n = layer.in, gx = new Float64Array(n), w = layer.p.weight;
+      for (let j = 0; j < layer.out; j++) { const r = j * n, gj = g[j]; if (gj !== 0) for (let i = 0; i < n; i++) gx[i] += w[r + i] * gj; }
+      return gx;
+    },
+  };
+  const KINDS = {
+    Conv2d, MaxPool2d, AvgPool2d, AdaptiveAvgPool2d, BatchNorm2d: BatchNorm, BatchNorm1d: BatchNorm,
+    ReLU, LeakyReLU, ELU, GELU, SiLU, Tanh, Sigmoid, Dropout: identity, Dropout2d: identity, Flatten, Linear,
+  };
 
-  // Runs one image [channels·size·size] through the network; returns the logits, the probabilities, every
-  // spatial layer's output by name ({data, shape}), and each layer's input (for the backward pass).
+  // Runs one image [channels·size·size] through the plan's layers in order; returns the logits, the probabilities,
+  // every spatial layer's output by name ({data, shape}), and each layer's input (for the backward pass).
   function forward(model, input) {
     let x = input, shape = [model.inputChannels, model.imageSize, model.imageSize];
     const layers = {}, inputs = [];
     for (const layer of model.layers) {
       inputs.push({ data: x, shape });
-      if (layer.type === "conv") [x, shape] = conv(x, shape, layer);
-      else if (layer.type === "pool") [x, shape] = maxPool(x, shape, layer.kernel);
-      else if (layer.type === "relu") x = x.map(v => v > 0 ? v : 0);
-      else if (layer.type === "flatten") shape = [x.length];
-      else if (layer.type === "linear") { x = linear(x, layer); shape = [x.length]; }
+      [x, shape] = KINDS[layer.kind].forward(x, shape, layer);
       if (shape.length === 3) layers[layer.name] = { data: x, shape };
     }
     const top = Math.max(...x), exps = Array.from(x, v => Math.exp(v - top)), sum = exps.reduce((a, b) => a + b, 0);
     return { logits: x, probabilities: exps.map(e => e / sum), layers, inputs };
   }
 
-  // ---- The backward pass, for gradient saliency: ∂ logit[target] / ∂ input pixel, layer by layer from the top. ----
+  // Gradient saliency: ∂ logit[target] / ∂ input pixel, through each layer's backward pass from the top.
   function saliency(model, result, target) {
     let g = new Float64Array(result.logits.length);
     g[target] = 1;
     for (let n = model.layers.length - 1; n >= 0; n--) {
       const layer = model.layers[n], { data: x, shape } = result.inputs[n];
-      if (layer.type === "linear") {
-        // ∂/∂x[i] = Σ_j W[j, i] · g[j]
-        const gx = new Float64Array(layer.in), w = layer.w;
-        for (let j = 0; j < layer.out; j++) { const r = j * layer.in, gj = g[j]; if (gj !== 0) for (let i = 0; i < layer.in; i++) gx[i] += w[r + i] * gj; }
-        g = gx;
-      } else if (layer.type === "relu") {
-        g = g.map((v, i) => x[i] > 0 ? v : 0);
-      } else if (layer.type === "pool") {
-        // Each pooled value's gradient goes to the input that was the largest of its window (the first, on ties, as torch).
-        const [C, H, W] = shape, k = layer.kernel, Ho = Math.floor(H / k), Wo = Math.floor(W / k), gx = new Float64Array(C * H * W);
-        for (let c = 0; c < C; c++)
-          for (let i = 0; i < Ho; i++)
-            for (let j = 0; j < Wo; j++) {
-              let best = -1, m = -Infinity;
-              for (let a = 0; a < k; a++) for (let b = 0; b < k; b++) { const at = (c * H + i * k + a) * W + j * k + b; if (x[at] > m) { m = x[at]; best = at; } }
-              gx[best] += g[(c * Ho + i) * Wo + j];
-            }
-        g = gx;
-      } else if (layer.type === "conv") {
-        // The forward pass added w · x[c, i+dy, j+dx] into y[o, i, j]; the gradient flows back along the same pairs.
-        const [C, H, W] = shape, O = layer.out, k = layer.kernel, p = layer.padding;
-        const Ho = H + 2 * p - k + 1, Wo = W + 2 * p - k + 1, plane = Ho * Wo, gx = new Float64Array(C * H * W), w = layer.w;
-        for (let o = 0; o < O; o++)
-          for (let c = 0; c < C; c++)
-            for (let ky = 0; ky < k; ky++) {
-              const dy = ky - p, i0 = Math.max(0, -dy), i1 = Math.min(Ho, H - dy);
-              for (let kx = 0; kx < k; kx++) {
-                const wv = w[((o * C + c) * k + ky) * k + kx], dx = kx - p, j0 = Math.max(0, -dx), j1 = Math.min(Wo, W - dx);
-                for (let i = i0; i < i1; i++) {
-                  const gr = o * plane + i * Wo, xr = c * H * W + (i + dy) * W + dx;
-                  for (let j = j0; j < j1; j++) gx[xr + j] += wv * g[gr + j];
-                }
-              }
-            }
-        g = gx;
-      }   // flatten and dropout (off) pass the gradient through unchanged
+      g = KINDS[layer.kind].backward(g, x, shape, layer);
     }
     return g;
   }
@@ -210,6 +290,7 @@
   }
 
   const grey = v => { const g = Math.round(Math.max(0, Math.min(1, v)) * 255); return [g, g, g]; };
+  const byte = v => Math.round(Math.max(0, Math.min(1, v)) * 255);
 
   function el(tag, cls, text) {
     const e = document.createElement(tag);
@@ -223,9 +304,11 @@
   function mount(root, spec) {
     const model = {
       ...spec,
-      layers: spec.layers.map(l => l.weight ? { ...l, w: floats(l.weight), b: floats(l.bias) } : l),
+      layers: spec.layers.map(l => ({ ...l, p: Object.fromEntries(Object.entries(l.parameters || {}).map(([k, v]) => [k, floats(v)])) })),
     };
-    const size = model.imageSize, classes = model.classes, DRAW = size * SCALE, how = spec.preprocessing;
+    const size = model.imageSize, channels = model.inputChannels, classes = model.classes, DRAW = size * SCALE, how = spec.preprocessing;
+    // A drawing is one grey plane; a colour network gets it on each of its channels.
+    const toChannels = plane => { const out = new Float64Array(channels * plane.length); for (let c = 0; c < channels; c++) out.set(plane, c * plane.length); return out; };
     const tests = spec.tests ? Uint8Array.from(atob(spec.tests.pixels), c => c.charCodeAt(0)) : null;
     const testLabels = spec.tests ? spec.tests.labels : [];
     const testCount = testLabels.length;
@@ -312,13 +395,20 @@
     const updates = [];
     const ctx = draw.getContext("2d", { willReadFrequently: true });
 
+    // The network's input on a canvas: grey for one channel, red-green-blue for three.
+    function paintInput(canvas, input) {
+      const plane = size * size;
+      if (channels === 3) paint(canvas, Array.from({ length: plane }, (_, i) => i), size, size, i => [byte(input[i]), byte(input[plane + i]), byte(input[2 * plane + i])]);
+      else paint(canvas, input, size, size, grey);
+    }
+
     function redraw() {
       ctx.fillStyle = "#000";
       ctx.fillRect(0, 0, DRAW, DRAW);
       if (base) {
         const small = document.createElement("canvas");
         small.width = small.height = size;
-        paint(small, base, size, size, grey);
+        paintInput(small, base);
         ctx.imageSmoothingEnabled = false;
         ctx.drawImage(small, 0, 0, DRAW, DRAW);
       }
@@ -354,11 +444,11 @@
       if (base && strokes.length === 0) return [base, `${baseName}, exactly as in the data set.`, pixelsOfDrawing];
       if (base) {
         const drawn = downsample(ink(), DRAW, size);
-        return [drawn, `${baseName} with your strokes over it (not re-centred).`, pixelsOfDrawing];
+        return [toChannels(drawn), `${baseName} with your strokes over it (not re-centred).`, pixelsOfDrawing];
       }
-      if (strokes.length === 0) return [new Float64Array(size * size), "Nothing drawn yet: the network sees a black image.", null];
+      if (strokes.length === 0) return [new Float64Array(channels * size * size), "Nothing drawn yet: the network sees a black image.", null];
       const [input, transform] = preprocess(ink(), DRAW, size, how);
-      return [input, `Your drawing, ${how.about}.`, transform];
+      return [toChannels(input), `Your drawing, ${how.about}.`, transform];
     }
 
     function update() {
@@ -366,7 +456,7 @@
       const start = performance.now();
       const [input, how, onDrawing] = networkInput();
       const result = forward(model, input);
-      paint(inputCanvas, input, size, size, grey);
+      paintInput(inputCanvas, input);
       inputNote.textContent = how;
       const best = result.probabilities.indexOf(Math.max(...result.probabilities));
       barRows.forEach((r, k) => {
@@ -378,9 +468,11 @@
       answer.textContent = `The network says ${classes[best]} (${(result.probabilities[best] * 100).toFixed(1)} %)`;
       saliencyCanvas.style.display = saliencyBox.checked ? "block" : "none";
       if (saliencyBox.checked) {
-        const g = saliency(model, result, best), peak = Math.max(1e-12, ...g.map(Math.abs));
+        const g = saliency(model, result, best), plane = new Float64Array(size * size);
+        for (let i = 0; i < g.length; i++) plane[i % plane.length] += Math.abs(g[i]);   // summed over the input's channels
+        const peak = Math.max(1e-12, ...plane);
         const ctx = saliencyCanvas.getContext("2d"), image = ctx.createImageData(size, size);
-        for (let i = 0; i < size * size; i++) { image.data[i * 4] = 230; image.data[i * 4 + 1] = 20; image.data[i * 4 + 2] = 20; image.data[i * 4 + 3] = Math.round(Math.abs(g[i]) / peak * 230); }
+        for (let i = 0; i < size * size; i++) { image.data[i * 4] = 230; image.data[i * 4 + 1] = 20; image.data[i * 4 + 2] = 20; image.data[i * 4 + 3] = Math.round(plane[i] / peak * 230); }
         ctx.putImageData(image, 0, 0);
       }
       const after = afterBox.checked;
@@ -432,7 +524,7 @@
 
     // ---- Receptive fields: the input window a map pixel sees, computed by ConvLens (Inspect.ReceptiveFields). ----
     function windowOf(name, row, column) {
-      const f = spec.fields[name], i = (row * f.size + column) * 4;
+      const f = spec.fields[name], i = (row * f.width + column) * 4;
       return f.windows.slice(i, i + 4);   // top, left, bottom, right, both ends included
     }
 
@@ -450,14 +542,14 @@
 
     function hover(b, name, channel, canvas, e) {
       const rect = canvas.getBoundingClientRect(), f = spec.fields[name];
-      const column = Math.min(f.size - 1, Math.max(0, Math.floor((e.clientX - rect.left) / rect.width * f.size)));
-      const row = Math.min(f.size - 1, Math.max(0, Math.floor((e.clientY - rect.top) / rect.height * f.size)));
+      const column = Math.min(f.width - 1, Math.max(0, Math.floor((e.clientX - rect.left) / rect.width * f.width)));
+      const row = Math.min(f.height - 1, Math.max(0, Math.floor((e.clientY - rect.top) / rect.height * f.height)));
       const w = windowOf(name, row, column);
       canvas.parentNode.appendChild(marker);
-      Object.assign(marker.style, { display: "block", top: `${row / f.size * 100}%`, left: `${column / f.size * 100}%`, width: `${100 / f.size}%`, height: `${100 / f.size}%` });
+      Object.assign(marker.style, { display: "block", top: `${row / f.height * 100}%`, left: `${column / f.width * 100}%`, width: `${100 / f.width}%`, height: `${100 / f.height}%` });
       outline(inputOutline, w, null);
       if (last && last.onDrawing) outline(drawOutline, w, last.onDrawing); else outline(drawOutline, null);
-      const value = last ? last.result.layers[name].data[(channel * f.size + row) * f.size + column] : NaN;
+      const value = last ? last.result.layers[name].data[(channel * f.height + row) * f.width + column] : NaN;
       tip.textContent = `${name} · channel ${channel} · row ${row}, column ${column}: ${fmt(value)} (colour scale ${fmt(b.range[0])} to ${fmt(b.range[1])}). ` +
         `It sees input rows ${w[0]}–${w[2]}, columns ${w[1]}–${w[3]} (${w[2] - w[0] + 1}×${w[3] - w[1] + 1}), outlined in red.`;
       tip.style.display = "block";
@@ -503,9 +595,10 @@
     clearButton.addEventListener("click", () => { strokes = []; base = null; redraw(); update(); });
     undoButton.addEventListener("click", () => { strokes.pop(); redraw(); update(); });
 
+    // A test image as the network takes it: [channels, size, size], values 0 … 1.
     function testImage(n) {
-      const out = new Float64Array(size * size);
-      for (let i = 0; i < out.length; i++) out[i] = tests[n * size * size + i] / 255;
+      const out = new Float64Array(channels * size * size);
+      for (let i = 0; i < out.length; i++) out[i] = tests[n * out.length + i] / 255;
       return out;
     }
     function loadTest(n) {
@@ -534,7 +627,7 @@
       clear: () => clearButton.click(), undo: () => undoButton.click(),
       hover: (block, channel, row, column) => {
         const b = sections[block], canvas = b.canvases[channel], rect = canvas.getBoundingClientRect(), f = spec.fields[b.shown];
-        const e = new PointerEvent("pointermove", { clientX: rect.left + (column + 0.5) / f.size * rect.width, clientY: rect.top + (row + 0.5) / f.size * rect.height, bubbles: true });
+        const e = new PointerEvent("pointermove", { clientX: rect.left + (column + 0.5) / f.width * rect.width, clientY: rect.top + (row + 0.5) / f.height * rect.height, bubbles: true });
         canvas.dispatchEvent(e);
         return { tip: tip.textContent, outline: inputOutline.style.cssText, onDrawing: drawOutline.style.cssText };
       },

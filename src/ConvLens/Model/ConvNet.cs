@@ -1,66 +1,100 @@
 using ConvLens.Native;
-using TorchSharp;
-using TorchSharp.Modules;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
 
 namespace ConvLens.Model;
 
 /// <summary>
-/// The article's ConvNet, or any variant a <see cref="ConvNetSpec"/> describes. Layers are named as in PyTorch
-/// (conv1, pool1, relu1, conv2, …, dropout_conv, flatten, fc1, relu_fc1, dropout_fc1, fc2), so state-dict keys
-/// read "conv1.weight", and each is invoked with <c>.call</c> so that forward hooks fire.
+/// A network ConvLens can look inside: the layers of a <see cref="LayerPlan"/>, run in order with <c>.call</c> (so
+/// forward hooks fire), with the plan beside them. Make one from any TorchSharp module whose forward() calls its layers
+/// one after the other, such as a <c>Sequential</c> of named layers (<see cref="Create"/>, <see cref="From"/>), from a
+/// <see cref="ConvNetSpec"/> (a shortcut for the article's shape), or from a saved plan (<see cref="Build"/>).
+/// The layers are the module's own objects, registered under the same names, so state-dict keys read "conv1.weight"
+/// (or "features.0.weight") as in the module, and training one trains the other.
 /// </summary>
 public sealed class ConvNet : Module<Tensor, Tensor>
 {
-    // The number of conv blocks is data, not code, so layers are registered by name rather than as fields
-    // with RegisterComponents(); the list keeps their order for forward().
-    readonly List<(string Name, Module<Tensor, Tensor> Layer)> layers = [];
+    readonly List<(string Name, Module<Tensor, Tensor> Layer)> layers;
 
-    public ConvNetSpec Spec { get; }
+    /// <summary>The one description of this network's structure: every ConvLens tool reads it.</summary>
+    public LayerPlan Plan { get; }
 
     /// <summary>The article's network, with the initial weights of seed 0.</summary>
     public ConvNet() : this(ConvNetSpec.Article) { }
 
     /// <summary>The network <paramref name="spec"/> describes; its initial weights depend only on <paramref name="seed"/>.</summary>
-    public ConvNet(ConvNetSpec spec, int seed = 0) : base(nameof(ConvNet))
+    public ConvNet(ConvNetSpec spec, int seed = 0) : this(Planned(spec.Validate().InputShape, seed, spec.Layers)) { }
+
+    ConvNet((LayerPlan Plan, IReadOnlyList<(string Name, Module<Tensor, Tensor> Layer)> Modules) planned) : base(nameof(ConvNet))
+    {
+        Plan = planned.Plan;
+        layers = planned.Modules.ToList();
+        foreach (var (name, layer) in layers) Register(this, name.Split('.'), layer);
+    }
+
+    /// <summary>
+    /// Builds the layers <paramref name="layers"/> makes with torch's generator seeded by <paramref name="seed"/> (so the
+    /// initial weights depend only on the seed), then plans and checks them for images of shape <paramref name="input"/>
+    /// ([channels, height, width]).
+    /// </summary>
+    public static ConvNet Create(long[] input, int seed, Func<Module<Tensor, Tensor>> layers) => new(Planned(input, seed, layers));
+
+    /// <summary>An existing module (its weights as they are), planned and checked for images of shape <paramref name="input"/>.</summary>
+    public static ConvNet From(Module<Tensor, Tensor> module, long[] input)
     {
         TorchNative.EnsureLoaded();
-        Spec = spec.Validate();
-        Seeding.Run(seed, () => AddLayers(spec));
+        return new(LayerPlan.Of(module, input));
     }
 
-    int AddLayers(ConvNetSpec spec)
+    /// <summary>Fresh layers for a saved <paramref name="plan"/> (weights untrained until loaded), checked against it.</summary>
+    public static ConvNet Build(LayerPlan plan, int seed = 0)
     {
-        int channels = spec.InputChannels;
-        for (int i = 0; i < spec.Convs.Count; i++)
+        (LayerPlan Plan, IReadOnlyList<(string Name, Module<Tensor, Tensor> Layer)> Modules) built;
+        try
         {
-            var block = spec.Convs[i];
-            Add($"conv{i + 1}", Conv2d(channels, block.Channels, block.Kernel, padding: block.Padding));
-            Add($"pool{i + 1}", MaxPool2d(spec.Pool));
-            Add($"relu{i + 1}", ReLU());
-            channels = block.Channels;
+            built = Planned([.. plan.Input], seed, () =>
+            {
+                var sequential = Sequential();
+                foreach (var layer in plan.Layers) sequential.append(layer.Name.Replace('.', '_'), LayerPlan.Instantiate(layer));
+                return sequential;
+            });
         }
-        Add("dropout_conv", Dropout2d(spec.ConvDropout));
-        Add("flatten", Flatten());
-        Add("fc1", Linear(spec.FlattenedSize, spec.Hidden));
-        Add("relu_fc1", ReLU());
-        Add("dropout_fc1", Dropout(spec.HiddenDropout));
-        Add("fc2", Linear(spec.Hidden, spec.Classes));
-        return layers.Count;
+        catch (ConvLensException e)
+        {
+            throw new ConvLensException($"The saved plan does not describe layers that fit together; it was edited or damaged: {e.Message}");
+        }
+        // Rebuilt under '_' names (Sequential forbids dots); registered under the plan's own names, so weights load by them.
+        var modules = built.Modules.Select((m, i) => (plan.Layers[i].Name, m.Layer)).ToList();
+        var rebuilt = built.Plan with { Layers = built.Plan.Layers.Select((l, i) => l with { Name = plan.Layers[i].Name }).ToList() };
+        if (System.Text.Json.JsonSerializer.Serialize(rebuilt, Checkpoints.Checkpoint.Json) != System.Text.Json.JsonSerializer.Serialize(plan, Checkpoints.Checkpoint.Json))
+            throw new ConvLensException("The saved plan does not describe the layers it builds (its shapes or receptive fields differ); it was edited or made by another version of ConvLens.");
+        return new((plan, modules));
     }
 
-    void Add(string name, Module<Tensor, Tensor> layer)
+    static (LayerPlan Plan, IReadOnlyList<(string Name, Module<Tensor, Tensor> Layer)> Modules) Planned(long[] input, int seed, Func<Module<Tensor, Tensor>> layers)
     {
-        register_module(name, layer);
-        layers.Add((name, layer));
+        TorchNative.EnsureLoaded();
+        var module = Seeding.Run(seed, layers);
+        return LayerPlan.Of(module, input);
     }
 
-    /// <summary>The layers in the order forward() runs them.</summary>
+    // "features.0" is registered as child "0" of a container "features", so the state dict says "features.0.weight".
+    static void Register(Module parent, string[] path, Module layer)
+    {
+        if (path.Length == 1) { parent.register_module(path[0], layer); return; }
+        var group = parent.named_children().FirstOrDefault(c => c.name == path[0]).module;
+        if (group is null) parent.register_module(path[0], group = new Group(path[0]));
+        Register(group, path[1..], layer);
+    }
+
+    sealed class Group(string name) : Module(name);
+
+    /// <summary>The layers in the order forward() runs them, by their plan names.</summary>
     public IReadOnlyList<(string Name, Module<Tensor, Tensor> Layer)> Layers => layers;
 
-    /// <summary>Names of the conv layers: conv1, conv2, …</summary>
-    public IEnumerable<string> ConvLayerNames => layers.Where(l => l.Layer is Conv2d).Select(l => l.Name);
+    /// <summary>The module of layer <paramref name="name"/> (an error lists the layers there are).</summary>
+    public Module<Tensor, Tensor> Layer(string name) =>
+        layers.FirstOrDefault(l => l.Name == name).Layer ?? throw new ConvLensException($"The model has no layer '{name}'; its layers: {string.Join(", ", layers.Select(l => l.Name))}.");
 
     public override Tensor forward(Tensor input)
     {
@@ -69,4 +103,7 @@ public sealed class ConvNet : Module<Tensor, Tensor>
             x = layer.call(x);
         return x;
     }
+
+    /// <summary>The plan in one line: "1×28×28 → conv1 16@5×5 → conv2 32@5×5 → 1568 → 96 → 10".</summary>
+    public override string ToString() => Plan.ToString();
 }

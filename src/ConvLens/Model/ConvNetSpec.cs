@@ -1,3 +1,6 @@
+using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
+
 namespace ConvLens.Model;
 
 /// <summary>One convolution block: a conv layer with <paramref name="Channels"/> filters of <paramref name="Kernel"/>×<paramref name="Kernel"/>.</summary>
@@ -8,10 +11,11 @@ public sealed record ConvBlock(int Channels, int Kernel)
 }
 
 /// <summary>
-/// The architecture of a <see cref="ConvNet"/>, in one small value that a notebook cell can edit:
-/// <c>ConvNetSpec.Article with { Convs = [new(16, 3), new(32, 3), new(64, 3)] }</c>.
-/// Each block is conv (padding keeps the size) → max-pool → ReLU, as in the article; then Dropout2d,
-/// flatten, a hidden linear layer with ReLU and dropout, and the output layer.
+/// A shortcut for networks of the article's shape, in one small value: <c>ConvNetSpec.Article with { Convs = [new(16, 3),
+/// new(32, 3), new(64, 3)] }</c>. Each block is conv (padding keeps the size) → max-pool → ReLU, as in the article; then
+/// Dropout2d, flatten, a hidden linear layer with ReLU and dropout, and the output layer. <see cref="Layers"/> writes it
+/// as the <c>Sequential</c> a learner would write by hand; any other shape is written that way directly
+/// (<see cref="ConvNet.Create"/>).
 /// </summary>
 public sealed record ConvNetSpec
 {
@@ -26,6 +30,33 @@ public sealed record ConvNetSpec
 
     /// <summary>The article's network: conv1 1→16 k5, conv2 16→32 k5, Dropout2d 0.5, 1568 → 96 → 10, dropout 0.1.</summary>
     public static ConvNetSpec Article { get; } = new();
+
+    /// <summary>One image's shape: [channels, height, width].</summary>
+    public long[] InputShape => [InputChannels, ImageSize, ImageSize];
+
+    /// <summary>
+    /// The layers as TorchSharp code would write them, named as the article names its modules (conv1, conv2, drop1,
+    /// fc1, drop2, fc2), with the steps its forward() does by function made layers too (pool1, relu1, …, flatten, relu3
+    /// for the article); made in this order, so a seed gives the same weights as notebook 02's code.
+    /// </summary>
+    public Module<Tensor, Tensor> Layers()
+    {
+        var layers = new List<(string, Module<Tensor, Tensor>)>();
+        long channels = InputChannels;
+        for (int i = 0; i < Convs.Count; i++)
+        {
+            layers.Add(($"conv{i + 1}", Conv2d(channels, Convs[i].Channels, Convs[i].Kernel, padding: Convs[i].Padding)));
+            layers.Add(($"pool{i + 1}", MaxPool2d(Pool)));
+            layers.Add(($"relu{i + 1}", ReLU()));
+            channels = Convs[i].Channels;
+        }
+        layers.AddRange([
+            ("drop1", Dropout2d(ConvDropout)), ("flatten", Flatten()),
+            ("fc1", Linear(FlattenedSize, Hidden)), ($"relu{Convs.Count + 1}", ReLU()), ("drop2", Dropout(HiddenDropout)),
+            ("fc2", Linear(Hidden, Classes)),
+        ]);
+        return Sequential(layers);
+    }
 
     /// <summary>Side of the feature maps after the last block.</summary>
     public int FinalMapSize => Convs.Aggregate(ImageSize, (size, _) => size / Pool);

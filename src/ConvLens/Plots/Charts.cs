@@ -1,6 +1,7 @@
 using ConvLens.Training;
 using ConvLens.Data;
 using ConvLens.Inspection;
+using ConvLens.Model;
 using static TorchSharp.torch;
 
 namespace ConvLens.Plots;
@@ -53,8 +54,8 @@ public static class Charts
         Tensor? input = null, LayerReceptiveField? field = null)
     {
         if (maps.dim() != 3) throw new ArgumentException($"Feature maps are [channels, height, width], not [{string.Join(", ", maps.shape)}].");
-        if (field is not null && (!field.Spatial || field.MapSize != maps.shape[1] || field.MapSize != maps.shape[2]))
-            throw new ArgumentException($"The receptive field given is {field.Layer}'s, whose maps are {field.MapSize}×{field.MapSize}; these maps are {maps.shape[1]}×{maps.shape[2]}.");
+        if (field is not null && (!field.Spatial || field.MapHeight != maps.shape[1] || field.MapWidth != maps.shape[2]))
+            throw new ArgumentException($"The receptive field given is {field.Layer}'s, whose maps are {field.MapHeight}×{field.MapWidth}; these maps are {maps.shape[1]}×{maps.shape[2]}.");
         if (field is not null && input is null) throw new ArgumentException("Give the input image too: the receptive field is outlined on it.", nameof(input));
         int channels = (int)maps.shape[0];
         var panels = Enumerable.Range(0, channels).Select(c =>
@@ -117,12 +118,10 @@ public static class Charts
 
     /// <summary>
     /// The sections of the feature-maps page for image <paramref name="index"/> of <paramref name="set"/>: the image,
-    /// then the maps of each named layer (default: each conv output, as the article hooks, and each block's output after pooling and ReLU).
-    /// Given each layer's receptive field (<paramref name="fields"/>, from <c>Inspect.ReceptiveFields(model)</c>), each
-    /// layer's figure starts with the image, and hovering a map pixel outlines on it the window that pixel sees.
+    /// then the maps of each named layer, each described from <paramref name="plan"/>. Each spatial layer's figure starts
+    /// with the image, and hovering a map pixel outlines on it the window that pixel sees (its receptive field).
     /// </summary>
-    public static IReadOnlyList<Section> FeatureMapSections(ImageSet set, int index, IReadOnlyDictionary<string, Tensor> maps, Palette palette = Palette.Viridis, Scale scale = Scale.Shared,
-        IReadOnlyDictionary<string, LayerReceptiveField>? fields = null)
+    public static IReadOnlyList<Section> FeatureMapSections(ImageSet set, int index, IReadOnlyDictionary<string, Tensor> maps, LayerPlan plan, Palette palette = Palette.Viridis, Scale scale = Scale.Shared)
     {
         using var image = set.Image(index);
         string label = set.Classes[set.Label(index)];
@@ -130,8 +129,8 @@ public static class Charts
         var sections = new List<Section> { new($"Input: {about}", $"{set.Name}, {set.Split} split, image {index}, labelled {label}.", Image(image, about)) };
         foreach (var (name, map) in maps)
         {
-            var field = fields?.GetValueOrDefault(name) is { Spatial: true } f && map.dim() == 3 ? f : null;
-            sections.Add(new Section($"{name}", DescribeLayer(name) + (field is null ? "" : " Hover a map's pixel: the red square on the input is what it sees."),
+            var field = plan.ReceptiveField(name) is { Spatial: true } f && map.dim() == 3 ? f : null;
+            sections.Add(new Section($"{name}", plan[name].About + (field is null ? "" : " Hover a map's pixel: the red square on the input is what it sees."),
                 FeatureMaps(name, map, palette, scale, about, input: field is null ? null : image, field: field)));
         }
         return sections;
@@ -290,9 +289,4 @@ public static class Charts
         return planes[0];
     }
 
-    static string DescribeLayer(string name) =>
-        name.StartsWith("conv") ? "The conv layer's output (what the article's forward hook captures): one map per filter, before pooling and ReLU; negative values are where a filter's pattern is absent."
-        : name.StartsWith("relu") ? "After max-pooling (half the size) and ReLU (negatives set to zero): what the next layer sees."
-        : name.StartsWith("pool") ? "After max-pooling: each value is the largest of a 2×2 block."
-        : "The layer's output for this image.";
 }

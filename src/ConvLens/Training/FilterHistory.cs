@@ -1,4 +1,5 @@
 using ConvLens.Inspection;
+using ConvLens.Model;
 using static TorchSharp.torch;
 
 namespace ConvLens.Training;
@@ -13,7 +14,7 @@ public sealed record FilterSnapshot(string Label, int Epoch, int Batch, Tensor W
 /// </summary>
 public sealed class FilterHistory : IProgress<TrainingProgress>, IDisposable
 {
-    readonly nn.Module model;
+    readonly ConvNet model;
     readonly int? everyBatches;
     readonly IProgress<TrainingProgress>? inner;
     readonly List<FilterSnapshot> snapshots = [];
@@ -21,7 +22,7 @@ public sealed class FilterHistory : IProgress<TrainingProgress>, IDisposable
     public string Layer { get; }
     public IReadOnlyList<FilterSnapshot> Snapshots => snapshots;
 
-    public FilterHistory(nn.Module model, string layer, int? everyBatches = null, IProgress<TrainingProgress>? inner = null)
+    public FilterHistory(ConvNet model, string layer, int? everyBatches = null, IProgress<TrainingProgress>? inner = null)
     {
         if (everyBatches is < 1) throw new ConvLensException($"Snapshots every {everyBatches} batches: give a positive number.");
         this.model = model;

@@ -99,9 +99,12 @@ public static class Trainer
     // would answer with a matrix-shape error and a native stack trace; say it in the reader's terms instead.
     internal static ImageSet Fits(ConvNet model, ImageSet set)
     {
-        if (set.Height != model.Spec.ImageSize || set.Width != model.Spec.ImageSize)
-            throw new ConvLensException($"The {set.Name} {set.Split} images are {set.Height}×{set.Width}, but this model takes " +
-                $"{model.Spec.ImageSize}×{model.Spec.ImageSize} images ({model.Spec}). Use data of that size, or a model built for {set.Height}×{set.Width}.");
+        var plan = model.Plan;
+        if (set.Height != plan.Height || set.Width != plan.Width || set.Channels != plan.Channels)
+            throw new ConvLensException($"The {set.Name} {set.Split} images are {set.Channels}×{set.Height}×{set.Width}, but this model takes " +
+                $"{plan.Channels}×{plan.Height}×{plan.Width} images ({plan}). Use data of that shape, or a model built for it.");
+        if (set.Classes.Count > plan.Classes)
+            throw new ConvLensException($"The {set.Name} images have {set.Classes.Count} classes, but this model gives {plan.Classes} scores ({plan}); give its last layer {set.Classes.Count} outputs.");
         return set;
     }
 
