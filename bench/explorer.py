@@ -2,6 +2,7 @@
 
     python3 bench/explorer.py              # 300 updates while a stroke is drawn, then the same with block outputs shown
     UPDATES=1000 python3 bench/explorer.py
+    CHECKPOINT=artifacts/notebook/convnet.json python3 bench/explorer.py   # any network ConvLens can plan, e.g. 02's
     python3 bench/explorer.py --screenshot docs/explorer.png   # the README's picture: a 2 drawn by pen events, a pixel hovered
 
 Prints the page's size and the time of one update after a pen move, from the drawing to the network's input, the
@@ -111,7 +112,8 @@ def screenshot(target, text, out):
 def main():
     out = os.path.join(ROOT, "artifacts", "bench-explorer")
     os.makedirs(out, exist_ok=True)
-    subprocess.run([os.path.join(ROOT, "convlens"), "explorer", "--output", out], check=True, stdout=subprocess.DEVNULL)
+    checkpoint = ["--checkpoint", os.environ["CHECKPOINT"]] if os.environ.get("CHECKPOINT") else []
+    subprocess.run([os.path.join(ROOT, "convlens"), "explorer", "--output", out, *checkpoint], check=True, stdout=subprocess.DEVNULL)
     page = os.path.join(out, "explorer.html")
     size = os.path.getsize(page)
     with open(page, encoding="utf-8") as f:

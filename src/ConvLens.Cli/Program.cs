@@ -51,7 +51,7 @@ var scale = new Option<string>("--scale") { Description = "shared: one colour sc
 scale.AcceptOnlyFromAmong("shared", "per-panel");
 var lookOutput = new Option<string>("--output") { Description = "Folder for the page and the numbers.", DefaultValueFactory = _ => Path.Combine("artifacts", "look") };
 
-var layersCommand = new Command("layers", "List the layers of a checkpoint's model: names, types, parameter shapes and output shapes.") { checkpoint };
+var layersCommand = new Command("layers", "List the layer plan of a checkpoint's model: each layer's name, kind and settings, its shapes for one image and what each of its units sees of the input.") { checkpoint };
 layersCommand.SetAction(parse => Run(() => LookCommands.Layers(parse.GetValue(checkpoint))));
 
 var filters = new Command("filters", "Write a page of the learned filters of each conv layer (filters.html) and their weights (filters.json).")

@@ -245,7 +245,7 @@ public class NotebookTests(WorkbookRuns runs) : IClassFixture<WorkbookRuns>
     {
         var maps = AllText(runs.AsShipped, "05-visualize-feature-maps");
         Assert.Contains("conv2: a pixel sees 14×14 input pixels", maps);
-        Assert.Contains("after pool2: 16×16, and neighbouring pixels' windows start 4 input pixels apart", maps);
+        Assert.Contains("pool2: a pixel sees 16×16 input pixels, and neighbouring pixels' windows start 4 apart", maps);
         Assert.Contains("conv2 pixel (7, 7), near the centre, sees input rows 8–21, columns 8–21 (14×14)", maps);
         Assert.Contains("conv2 pixel (0, 0), the corner, sees input rows 0–7, columns 0–7 (8×8)", maps);
         // The figures with the image first outline what a hovered pixel sees.

@@ -41,81 +41,121 @@
   // Conv2d: y[o, i, j] = b[o] + Σ_c Σ_ky Σ_kx w[o, c, ky, kx] · x[c, i·s − p + ky·d, j·s − p + kx·d] (zero outside).
   // For each weight, the shifted input plane is added once: the innermost loop runs along a row, which is what makes
   // it fast in JavaScript. The backward pass sends the gradient back along exactly the same pairs.
-  function convPairs(shape, layer, visit) {
-    const [C, H, W] = shape, O = layer.out, [kh, kw] = layer.kernel, [sh, sw] = layer.stride, [ph, pw] = layer.padding, [dh, dw] = layer.dilation;
-    const Ho = outSize(H, kh, sh, ph, dh), Wo = outSize(W, kw, sw, pw, dw), w = layer.p.weight;
-    for (let o = 0; o < O; o++)
-      for (let c = 0; c < C; c++)
-        for (let ky = 0; ky < kh; ky++) {
-          const [i0, i1] = span(Ho, H, sh, ph, ky * dh);
-          for (let kx = 0; kx < kw; kx++) {
-            const wv = w[((o * C + c) * kh + ky) * kw + kx];
-            if (wv === 0) continue;
-            const [j0, j1] = span(Wo, W, sw, pw, kx * dw);
-            for (let i = i0; i < i1; i++)
-              visit(wv, o * Ho * Wo + i * Wo, c * H * W + (i * sh - ph + ky * dh) * W - pw + kx * dw, j0, j1, sw);
-          }
-        }
-    return [O, Ho, Wo];
+  function convShape([C, H, W], layer) {
+    const [kh, kw] = layer.kernel, [sh, sw] = layer.stride, [ph, pw] = layer.padding, [dh, dw] = layer.dilation;
+    return { C, H, W, O: layer.out, kh, kw, sh, sw, ph, pw, dh, dw, Ho: outSize(H, kh, sh, ph, dh), Wo: outSize(W, kw, sw, pw, dw) };
   }
   const Conv2d = {
     forward(x, shape, layer) {
-      const [O, Ho, Wo] = convPairs(shape, layer, () => {}), y = new Float64Array(O * Ho * Wo), b = layer.p.bias;
-      if (b) for (let o = 0; o < O; o++) y.fill(b[o], o * Ho * Wo, (o + 1) * Ho * Wo);
-      convPairs(shape, layer, (wv, yr, xr, j0, j1, s) => { for (let j = j0; j < j1; j++) y[yr + j] += wv * x[xr + j * s]; });
+      const { C, H, W, O, kh, kw, sh, sw, ph, pw, dh, dw, Ho, Wo } = convShape(shape, layer), w = layer.p.weight, b = layer.p.bias;
+      const y = new Float64Array(O * Ho * Wo);
+      for (let o = 0; o < O; o++) {
+        if (b) y.fill(b[o], o * Ho * Wo, (o + 1) * Ho * Wo);
+        for (let c = 0; c < C; c++)
+          for (let ky = 0; ky < kh; ky++) {
+            const [i0, i1] = span(Ho, H, sh, ph, ky * dh);
+            for (let kx = 0; kx < kw; kx++) {
+              const wv = w[((o * C + c) * kh + ky) * kw + kx];
+              if (wv === 0) continue;
+              const [j0, j1] = span(Wo, W, sw, pw, kx * dw);
+              for (let i = i0; i < i1; i++) {
+                const yr = o * Ho * Wo + i * Wo, xr = c * H * W + (i * sh - ph + ky * dh) * W - pw + kx * dw;
+                for (let j = j0; j < j1; j++) y[yr + j] += wv * x[xr + j * sw];
+              }
+            }
+          }
+      }
       return [y, [O, Ho, Wo]];
     },
     backward(g, x, shape, layer) {
+      const { C, H, W, O, kh, kw, sh, sw, ph, pw, dh, dw, Ho, Wo } = convShape(shape, layer), w = layer.p.weight;
       const gx = new Float64Array(x.length);
-      convPairs(shape, layer, (wv, yr, xr, j0, j1, s) => { for (let j = j0; j < j1; j++) gx[xr + j * s] += wv * g[yr + j]; });
+      for (let o = 0; o < O; o++)
+        for (let c = 0; c < C; c++)
+          for (let ky = 0; ky < kh; ky++) {
+            const [i0, i1] = span(Ho, H, sh, ph, ky * dh);
+            for (let kx = 0; kx < kw; kx++) {
+              const wv = w[((o * C + c) * kh + ky) * kw + kx];
+              if (wv === 0) continue;
+              const [j0, j1] = span(Wo, W, sw, pw, kx * dw);
+              for (let i = i0; i < i1; i++) {
+                const yr = o * Ho * Wo + i * Wo, xr = c * H * W + (i * sh - ph + ky * dh) * W - pw + kx * dw;
+                for (let j = j0; j < j1; j++) gx[xr + j * sw] += wv * g[yr + j];
+              }
+            }
+          }
       return gx;
     },
   };
 
-  // Pooling windows: for output (c, i, j), visit(outIndex, inputIndices, windowSizeWithPadding) over the positions
-  // inside the image (padding is −∞ for max-pooling and zeros for average pooling).
-  function poolWindows(shape, layer, visit) {
-    const [C, H, W] = shape, [kh, kw] = layer.kernel, [sh, sw] = layer.stride, [ph, pw] = layer.padding, [dh, dw] = layer.dilation || [1, 1];
-    const Ho = outSize(H, kh, sh, ph, dh), Wo = outSize(W, kw, sw, pw, dw);
+  // Pooling: each output (c, i, j) looks at a kh×kw window starting at (i·s − p, j·s − p), with dilation d. The window's
+  // positions outside the image are padding: −∞ for max-pooling, zeros for average pooling.
+  function poolShape([C, H, W], layer) {
+    const [kh, kw] = layer.kernel, [sh, sw] = layer.stride, [ph, pw] = layer.padding, [dh, dw] = layer.dilation || [1, 1];
+    return { C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, Ho: outSize(H, kh, sh, ph, dh), Wo: outSize(W, kw, sw, pw, dw) };
+  }
+  // MaxPool2d: the largest value of each window; its gradient goes to that one input (the first, on ties, as torch).
+  function argmaxes(x, shape, layer) {
+    const { C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, Ho, Wo } = poolShape(shape, layer), at = new Int32Array(C * Ho * Wo);
     for (let c = 0; c < C; c++)
       for (let i = 0; i < Ho; i++)
         for (let j = 0; j < Wo; j++) {
-          const at = [], r0 = i * sh - ph, c0 = j * sw - pw;
-          // torch's divisor with count_include_pad: the window clipped to the padded image, not to the image
-          const padded = (Math.min(r0 + kh, H + ph) - r0) * (Math.min(c0 + kw, W + pw) - c0);
-          for (let a = 0; a < kh; a++)
+          let best = -1, m = -Infinity;
+          for (let a = 0; a < kh; a++) {
+            const r = i * sh - ph + a * dh;
+            if (r < 0 || r >= H) continue;
             for (let b = 0; b < kw; b++) {
-              const r = r0 + a * dh, q = c0 + b * dw;
-              if (r >= 0 && r < H && q >= 0 && q < W) at.push((c * H + r) * W + q);
+              const q = j * sw - pw + b * dw;
+              if (q < 0 || q >= W) continue;
+              const k = (c * H + r) * W + q;
+              if (best < 0 || x[k] > m) { m = x[k]; best = k; }
             }
-          visit((c * Ho + i) * Wo + j, at, padded);
+          }
+          at[(c * Ho + i) * Wo + j] = best;
         }
-    return [C, Ho, Wo];
+    return [at, [C, Ho, Wo]];
   }
-  // MaxPool2d: the largest value of each window; its gradient goes to that one input (the first, on ties, as torch).
-  const argmax = (x, at) => at.reduce((best, k) => x[k] > x[best] ? k : best, at[0]);
   const MaxPool2d = {
     forward(x, shape, layer) {
-      const out = poolWindows(shape, layer, () => {}), y = new Float64Array(out[0] * out[1] * out[2]);
-      poolWindows(shape, layer, (o, at) => { y[o] = x[argmax(x, at)]; });
-      return [y, out];
+      const [at, out] = argmaxes(x, shape, layer);
+      return [Float64Array.from(at, k => x[k]), out];
     },
     backward(g, x, shape, layer) {
-      const gx = new Float64Array(x.length);
-      poolWindows(shape, layer, (o, at) => { gx[argmax(x, at)] += g[o]; });
+      const [at] = argmaxes(x, shape, layer), gx = new Float64Array(x.length);
+      for (let o = 0; o < at.length; o++) gx[at[o]] += g[o];
       return gx;
     },
   };
-  // AvgPool2d: the mean of each window; each input of a window gets an equal share of its gradient.
+  // AvgPool2d: the mean of each window, the padding's zeros counted as torch counts them (count_include_pad, by default:
+  // the window clipped to the padded image); each input of a window gets an equal share of its gradient.
+  function avgWindows(shape, layer, visit) {
+    const { C, H, W, kh, kw, sh, sw, ph, pw, Ho, Wo } = poolShape(shape, layer);
+    for (let c = 0; c < C; c++)
+      for (let i = 0; i < Ho; i++)
+        for (let j = 0; j < Wo; j++) {
+          const r0 = i * sh - ph, q0 = j * sw - pw, r1 = Math.min(r0 + kh, H + ph), q1 = Math.min(q0 + kw, W + pw);
+          const a0 = Math.max(r0, 0), a1 = Math.min(r1, H), b0 = Math.max(q0, 0), b1 = Math.min(q1, W);
+          const divisor = layer.countIncludePad === false ? (a1 - a0) * (b1 - b0) : (r1 - r0) * (q1 - q0);
+          visit((c * Ho + i) * Wo + j, c * H * W, a0, a1, b0, b1, W, divisor);
+        }
+    return [shape[0], poolShape(shape, layer).Ho, poolShape(shape, layer).Wo];
+  }
   const AvgPool2d = {
     forward(x, shape, layer) {
-      const out = poolWindows(shape, layer, () => {}), y = new Float64Array(out[0] * out[1] * out[2]);
-      poolWindows(shape, layer, (o, at, padded) => { let s = 0; for (const k of at) s += x[k]; y[o] = s / (layer.countIncludePad === false ? at.length : padded); });
+      const { C, Ho, Wo } = poolShape(shape, layer), y = new Float64Array(C * Ho * Wo);
+      const out = avgWindows(shape, layer, (o, base, a0, a1, b0, b1, W, divisor) => {
+        let s = 0;
+        for (let a = a0; a < a1; a++) for (let b = b0; b < b1; b++) s += x[base + a * W + b];
+        y[o] = s / divisor;
+      });
       return [y, out];
     },
     backward(g, x, shape, layer) {
       const gx = new Float64Array(x.length);
-      poolWindows(shape, layer, (o, at, padded) => { const share = g[o] / (layer.countIncludePad === false ? at.length : padded); for (const k of at) gx[k] += share; });
+      avgWindows(shape, layer, (o, base, a0, a1, b0, b1, W, divisor) => {
+        const share = g[o] / divisor;
+        for (let a = a0; a < a1; a++) for (let b = b0; b < b1; b++) gx[base + a * W + b] += share;
+      });
       return gx;
     },
   };

@@ -66,7 +66,6 @@ public sealed record PlanLayer
 
     /// <summary>The layer gives maps [channels, height, width].</summary>
     [JsonIgnore] public bool Spatial => OutputShape.Length == 3;
-    [JsonIgnore] public bool IsActivation => Kind is LayerKind.ReLU or LayerKind.LeakyReLU or LayerKind.ELU or LayerKind.GELU or LayerKind.SiLU or LayerKind.Tanh or LayerKind.Sigmoid;
     [JsonIgnore] public bool IsDropout => Kind is LayerKind.Dropout or LayerKind.Dropout2d;
 
     static string Pair(int[] v) => v[0] == v[1] ? $"{v[0]}" : $"{v[0]}×{v[1]}";
