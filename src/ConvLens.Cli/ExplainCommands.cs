@@ -83,7 +83,6 @@ public static class ExplainCommands
         using var _ = model;
         Commands.EnsureWritable(output);
         var options = new MaximizeOptions { Steps = steps, Seed = seed };
-        long[] shape = [.. info.Plan.Input];
         var sections = new List<Section>();
         var clock = Stopwatch.StartNew();
         foreach (var layer in Inspect.ConvLayers(model))
@@ -91,7 +90,7 @@ public static class ExplainCommands
             using var weights = Inspect.Filters(model, layer);
             var images = Enumerable.Range(0, (int)weights.shape[0]).Select(c =>
             {
-                var p = PreferredInput.ForChannel(model, layer, c, shape, options);
+                var p = PreferredInput.ForChannel(model, layer, c, options);
                 return ($"{layer} #{c} ({p.After:F2})", p.Image);
             }).ToList();
             sections.Add(new Section($"{layer}: what each channel wants",
@@ -101,7 +100,7 @@ public static class ExplainCommands
         }
         var classes = Enumerable.Range(0, info.Plan.Classes).Select(k =>
         {
-            var p = PreferredInput.ForClass(model, k, shape, options);
+            var p = PreferredInput.ForClass(model, k, options);
             return ($"class {k} (score {p.After:F1})", p.Image);
         }).ToList();
         sections.Add(new Section("What each class wants", "Synthesized inputs that maximize each class's score: the strokes the network counts as evidence.",

@@ -123,9 +123,9 @@ public class ExplainTests
     public void Activation_maximization_raises_its_target()
     {
         using var model = Shared.ShippedModel();
-        var channel = PreferredInput.ForChannel(model, "conv1", 3, [1, 28, 28]);
+        var channel = PreferredInput.ForChannel(model, "conv1", 3);
         Assert.True(channel.After > 1.5 * channel.Before, $"conv1 channel 3: {channel.Before} → {channel.After}");
-        var digit = PreferredInput.ForClass(model, 7, [1, 28, 28]);
+        var digit = PreferredInput.ForClass(model, 7);
         Assert.True(digit.After > digit.Before + 5, $"class 7: {digit.Before} → {digit.After}");
         Assert.Equal([1L, 28, 28], digit.Image.shape);
         Assert.True(model.parameters().All(p => p.requires_grad));   // the model is left trainable

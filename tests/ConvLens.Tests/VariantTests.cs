@@ -130,8 +130,8 @@ public class VariantTests(ITestOutputHelper output)
         var attributions = Attribution.Maps(model, image, 3, Attribution.Standard(samples: 4, steps: 8));
         Assert.All(attributions, a => Assert.Equal(input[1..], a.Map.shape[2..]));
         Charts.Attributions(image, attributions, "test image 0");
-        Charts.PreferredInputs("preferred", [("conv", PreferredInput.ForChannel(model, convs[^1], 0, input, new MaximizeOptions { Steps = 3 }).Image),
-            ("class", PreferredInput.ForClass(model, 1, input, new MaximizeOptions { Steps = 3 }).Image)]);
+        Charts.PreferredInputs("preferred", [("conv", PreferredInput.ForChannel(model, convs[^1], 0, new MaximizeOptions { Steps = 3 }).Image),
+            ("class", PreferredInput.ForClass(model, 1, new MaximizeOptions { Steps = 3 }).Image)]);
         Charts.Confusion(evaluation, test.Classes);
         using (var history2 = new FilterHistory(model, convs[0])) Charts.FiltersOverTime(convs[0], history2.Snapshots);
         Assert.Contains(model.Plan.Blocks[^1].Output, new HiResCam().Title(model));

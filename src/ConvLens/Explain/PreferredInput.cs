@@ -36,8 +36,8 @@ public static class PreferredInput
     /// maximized by a flat image; the positive part rewards the filter's pattern wherever it appears, and the small
     /// leak keeps a gradient for channels that start out silent everywhere.
     /// </summary>
-    public static Preferred ForChannel(ConvNet model, string layer, int channel, long[] inputShape, MaximizeOptions? options = null) =>
-        Maximize(model, inputShape, options ?? new(), [layer], (scores, captured) =>
+    public static Preferred ForChannel(ConvNet model, string layer, int channel, MaximizeOptions? options = null) =>
+        Maximize(model, options ?? new(), [layer], (scores, captured) =>
         {
             var maps = captured[layer];
             if (channel < 0 || channel >= maps.shape[1])
@@ -46,15 +46,15 @@ public static class PreferredInput
         });
 
     /// <summary>An input that maximizes the score (logit) of class <paramref name="target"/>.</summary>
-    public static Preferred ForClass(ConvNet model, int target, long[] inputShape, MaximizeOptions? options = null) =>
-        Maximize(model, inputShape, options ?? new(), [], (scores, _) =>
+    public static Preferred ForClass(ConvNet model, int target, MaximizeOptions? options = null) =>
+        Maximize(model, options ?? new(), [], (scores, _) =>
         {
             if (target < 0 || target >= scores.shape[1])
                 throw new ConvLensException($"Class {target} is out of range: the model has classes 0 to {scores.shape[1] - 1}.");
             return scores[0, target];
         });
 
-    static Preferred Maximize(ConvNet model, long[] inputShape, MaximizeOptions o, string[] layers,
+    static Preferred Maximize(ConvNet model, MaximizeOptions o, string[] layers,
         Func<Tensor, IReadOnlyDictionary<string, Tensor>, Tensor> objective)
     {
         if (o.Steps < 1) throw new ConvLensException($"Activation maximization needs at least one step, not {o.Steps}.");
@@ -62,7 +62,7 @@ public static class PreferredInput
         var generator = new Generator((ulong)o.Seed);
         var random = new Random(o.Seed);
         // A faint grey with a little noise, so most units start on the live side of their ReLU.
-        using var start = (randn([1, .. inputShape], generator: generator) * 0.05 + 0.2).clamp(0, 1).to(parameter.dtype).to(parameter.device);
+        using var start = (randn([1, .. model.Plan.Input], generator: generator) * 0.05 + 0.2).clamp(0, 1).to(parameter.dtype).to(parameter.device);
         using var x = new TorchSharp.Modules.Parameter(start, requires_grad: true);   // the input is what the optimizer learns
         using var optimizer = optim.Adam([x], o.LearningRate);
 
