@@ -186,6 +186,8 @@ public class ExplorerTests(ITestOutputHelper output)
         Needs.Chromium();
         using var model = Shared.ShippedModel();
         var result = Browser.Evaluate(Explorer.Page(model, Shared.Mnist.Test, 10), Pen + """
+            const start = ex.state();               // the page starts empty and says so
+            ex.loadTest(0);
             const loaded = ex.state().prediction;   // test image 0, a 7
             ex.clear();
             const before = ex.updates.length;
@@ -199,8 +201,10 @@ public class ExplorerTests(ITestOutputHelper output)
             const two = ex.state().strokes;
             ex.undo();
             const undone = ex.state();
-            return { loaded, live, one: one.prediction, oneInput: one.input, zero: zero.prediction, two, undoneStrokes: undone.strokes, undonePrediction: undone.prediction };
+            return { start, loaded, live, one: one.prediction, oneInput: one.input, zero: zero.prediction, two, undoneStrokes: undone.strokes, undonePrediction: undone.prediction };
             """);
+        Assert.Equal(JsonValueKind.Null, result.GetProperty("start").GetProperty("prediction").ValueKind);
+        Assert.Equal("Nothing to classify yet: draw a digit", result.GetProperty("start").GetProperty("answer").GetString());
         Assert.Equal(7, result.GetProperty("loaded").GetInt32());
         Assert.True(result.GetProperty("live").GetInt32() >= 3, $"only {result.GetProperty("live")} updates while drawing: the page does not follow the pen");
         Assert.Equal(1, result.GetProperty("one").GetInt32());
@@ -209,13 +213,77 @@ public class ExplorerTests(ITestOutputHelper output)
         Assert.Equal(1, result.GetProperty("undoneStrokes").GetInt32());
         Assert.Equal(0, result.GetProperty("undonePrediction").GetInt32());
 
-        // The stroke was read as MNIST's digits are made: 20 pixels tall, centred by its centre of mass.
+        // The stroke was read as MNIST's digits are made: 20 pixels tall, its centre of mass on pixel (14, 14).
         var input = result.GetProperty("oneInput").EnumerateArray().Select(v => v.GetDouble()).ToArray();
         var inked = Enumerable.Range(0, 28).Where(r => Enumerable.Range(0, 28).Any(c => input[r * 28 + c] > 0.05)).ToList();
         Assert.InRange(inked.Max() - inked.Min() + 1, 19, 21);
         double mass = input.Sum(), rowCentre = input.Select((v, i) => v * (i / 28)).Sum() / mass, columnCentre = input.Select((v, i) => v * (i % 28)).Sum() / mass;
-        Assert.InRange(rowCentre, 13.5 - 0.6, 13.5 + 0.6);
-        Assert.InRange(columnCentre, 13.5 - 0.6, 13.5 + 0.6);
+        Assert.InRange(rowCentre, 14 - 0.2, 14 + 0.2);
+        Assert.InRange(columnCentre, 14 - 0.2, 14 + 0.2);
+    }
+
+    [SkippableFact]
+    public void The_pages_preprocessing_keeps_the_test_images_accuracy()
+    {
+        // The 1,000 embedded test images, as they are and through the page's own preprocessing (box into 20×20, centre
+        // of mass on (14, 14)): MNIST's images are made that way, so the pipeline must not cost accuracy.
+        Needs.Chromium();
+        using var model = Shared.ShippedModel();
+        var result = Browser.Evaluate(Explorer.Page(model, Shared.Mnist.Test, 1000), """
+            const ex = convlensExplorers[0], how = { box: 20 / 28, centre: "mass" };
+            let raw = 0, piped = 0;
+            for (let i = 0; i < ex.testCount; i++) {
+              const image = ex.testImage(i), label = ex.testLabels[i];
+              const best = r => r.probabilities.indexOf(Math.max(...r.probabilities));
+              if (best(ex.forward(image)) === label) raw++;
+              if (best(ex.forward(ConvLensExplorer.preprocess(image, 28, 28, how)[0])) === label) piped++;
+            }
+            return { raw, piped, count: ex.testCount };
+            """);
+        int raw = result.GetProperty("raw").GetInt32(), piped = result.GetProperty("piped").GetInt32(), count = result.GetProperty("count").GetInt32();
+        output.WriteLine($"{count} test images: {raw} right as they are, {piped} through the page's preprocessing");
+        Assert.Equal(1000, count);
+        Assert.True(piped >= raw - 1, $"the preprocessing costs accuracy: {raw} right as they are, {piped} after it (at most 0.1 points, one image, may go)");
+    }
+
+    [SkippableFact]
+    public void Strokes_keep_MNISTs_width_at_every_drawing_size_and_a_dot_or_an_empty_canvas_are_shown_honestly()
+    {
+        Needs.Chromium();
+        using var model = Shared.ShippedModel();
+        var result = Browser.Evaluate(Explorer.Page(model, Shared.Mnist.Test, 10), Pen + """
+            const sizes = [40, 80, 160, 280], widths = [];
+            for (const h of sizes) {
+              ex.clear();
+              await draw(line(12, 140, 140 - h / 2, 140, 140 + h / 2));   // a vertical stroke h drawing pixels tall
+              const input = ex.state().input, rows = [];
+              for (let r = 0; r < 28; r++) { let s = 0; for (let c = 0; c < 28; c++) s += input[r * 28 + c]; rows.push(s); }
+              const inked = rows.map((s, r) => s > 0.05 ? r : -1).filter(r => r >= 0);
+              widths.push({ h, width: rows[14], height: inked[inked.length - 1] - inked[0] + 1, note: ex.state().note });
+            }
+            ex.clear();
+            await draw([[140, 140]]);   // one click
+            const dot = ex.state();
+            ex.clear();
+            const empty = ex.state();
+            return { widths, dot: { note: dot.note, ink: dot.input.reduce((a, b) => a + b, 0) }, empty: { answer: empty.answer, prediction: empty.prediction, note: empty.note } };
+            """);
+        foreach (var w in result.GetProperty("widths").EnumerateArray())
+        {
+            double width = w.GetProperty("width").GetDouble();
+            int h = w.GetProperty("h").GetInt32();
+            output.WriteLine($"a stroke {h} px tall on the drawing: {width:F2} px wide, {w.GetProperty("height").GetInt32()} px tall in the 28×28");
+            Assert.InRange(width, 2.3, 3.3);                       // MNIST's vertical strokes are about 2.8 pixels wide
+            Assert.InRange(w.GetProperty("height").GetInt32(), 19, 21);
+            Assert.Equal(h < 57, w.GetProperty("note").GetString()!.Contains("enlarged"));   // drawings enlarged over 3× say so (17.2 / 57 px ≈ 3 × 28 / 280)
+        }
+        var dot = result.GetProperty("dot");
+        Assert.Contains("a dot stays a dot", dot.GetProperty("note").GetString());
+        Assert.InRange(dot.GetProperty("ink").GetDouble(), 4, 8);   // a disc 2.8 pixels across (π · 1.4² ≈ 6.2), not a 20×20 blot
+        var empty = result.GetProperty("empty");
+        Assert.Equal(JsonValueKind.Null, empty.GetProperty("prediction").ValueKind);
+        Assert.Equal("Nothing to classify yet: draw a digit", empty.GetProperty("answer").GetString());
+        Assert.Contains("nothing to classify", empty.GetProperty("note").GetString());
     }
 
     [SkippableFact]

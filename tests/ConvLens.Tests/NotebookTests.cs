@@ -263,11 +263,12 @@ public class NotebookTests(WorkbookRuns runs) : IClassFixture<WorkbookRuns>
         string explorer = Assert.Single(outputs.Select(o => Join(o!["data"]?["text/html"])), h => h.Contains("ConvLensExplorer.mount("));
         var result = Browser.Evaluate(Browser.Page(explorer), """
             const ex = convlensExplorers[0];
+            ex.loadTest(0);
             return { count: convlensExplorers.length, prediction: ex.state().prediction, tests: ex.testCount, summary: document.querySelector(".cl-bars").parentNode.textContent };
             """);
         Assert.Equal(1, result.GetProperty("count").GetInt32());
         Assert.Equal(100, result.GetProperty("tests").GetInt32());
-        // Test image 0 is loaded first: the page predicts what TorchSharp predicts with the checkpoint 02 saved.
+        // Test image 0, loaded: the page predicts what TorchSharp predicts with the checkpoint 02 saved.
         using var model = ConvLens.Checkpoints.Checkpoint.Load(variant ? runs.VariantModel : runs.AsShippedModel).Model;
         using var image = Shared.Mnist.Test.Image(0);
         Assert.Equal(ConvLens.Training.Trainer.Predict(model, image).Class, result.GetProperty("prediction").GetInt32());
@@ -306,7 +307,7 @@ public class JupyterTests
         Assert.Contains("conv2 pixel (7, 7), near the centre, sees input rows 8–21, columns 8–21 (14×14)", string.Concat(outputs.Select(o => Join(o["text"]))));
         string explorer = Assert.Single(outputs.Select(o => Join(o["data"]?["text/html"])), h => h.Contains("ConvLensExplorer.mount("));
         var result = Browser.Evaluate(Browser.Page(explorer),
-            "const ex = convlensExplorers[0]; return { prediction: ex.state().prediction, tests: ex.testCount };");
+            "const ex = convlensExplorers[0]; ex.loadTest(0); return { prediction: ex.state().prediction, tests: ex.testCount };");
         Assert.Equal(7, result.GetProperty("prediction").GetInt32());   // the shipped model on test image 0, a 7
         Assert.Equal(100, result.GetProperty("tests").GetInt32());
     }

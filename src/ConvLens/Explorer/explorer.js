@@ -291,14 +291,61 @@
       }
     let mass = 0, cy = 0, cx = 0;
     for (let i = 0; i < th; i++) for (let j = 0; j < tw; j++) { const v = small[i * tw + j]; mass += v; cy += v * i; cx += v * j; }
-    if (how.centre !== "mass") { mass = 1; cy = (th - 1) / 2; cx = (tw - 1) / 2; }   // the bounding box's centre
-    const oy = Math.round((size - 1) / 2 - cy / mass), ox = Math.round((size - 1) / 2 - cx / mass);
+    // MNIST: the centre of mass on pixel (14, 14) of 28×28 (its test set's mean is 13.99, 14.01); Fashion-MNIST: the
+    // bounding box in the middle.
+    if (how.centre !== "mass") { mass = 1; cy = (th - 1) / 2 + 0.5; cx = (tw - 1) / 2 + 0.5; }   // the box centre lands on (size − 1) / 2
+    const oy = Math.round(size / 2 - cy / mass), ox = Math.round(size / 2 - cx / mass);
     for (let i = 0; i < th; i++)
       for (let j = 0; j < tw; j++) {
         const y = i + oy, x = j + ox;
         if (y >= 0 && y < size && x >= 0 && x < size) out[y * size + x] = small[i * tw + j];
       }
     return [out, { top, left, sy: h / th, sx: w / tw, oy, ox }];
+  }
+
+  // MNIST's pen: a stroke about 2.8 input pixels wide with anti-aliased edges, whatever the size of the drawing.
+  const STROKE = 2.8;
+  const MAX_ENLARGE = 8;   // a dot or a tiny scribble is enlarged at most this many times
+  const WARN_ENLARGE = 3;  // beyond this the page says the drawing was small
+
+  // A drawing as MNIST made its digits, from the pen's path rather than the pixels on screen (whose brush has a fixed
+  // width): the strokes' bounding box, ink included, scaled into the 20×20 box (aspect kept), the strokes redrawn there
+  // with MNIST's width at SCALE× resolution and averaged down (anti-aliased edges), then moved so that the centre of
+  // mass lands on pixel (14, 14). Returns the image, where its pixels come from on the drawing (as preprocess does), and
+  // how many times the drawing was enlarged.
+  function renderStrokes(strokes, side, size, how) {
+    let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
+    for (const s of strokes) for (const [x, y] of s) { x0 = Math.min(x0, x); x1 = Math.max(x1, x); y0 = Math.min(y0, y); y1 = Math.max(y1, y); }
+    const natural = size / side, extent = Math.max(x1 - x0, y1 - y0);
+    const scale = Math.min(extent > 0 ? (size * how.box - STROKE) / extent : Infinity, natural * MAX_ENLARGE);
+    const mx = (x0 + x1) / 2, my = (y0 + y1) / 2, big = size * SCALE;
+    const canvas = document.createElement("canvas");
+    canvas.width = canvas.height = big;
+    const c = canvas.getContext("2d", { willReadFrequently: true });
+    function render(dy, dx) {
+      c.fillStyle = "#000";
+      c.fillRect(0, 0, big, big);
+      c.strokeStyle = c.fillStyle = "#fff";
+      c.lineWidth = STROKE * SCALE;
+      c.lineCap = c.lineJoin = "round";
+      const X = x => ((x - mx) * scale + size / 2 + dx) * SCALE, Y = y => ((y - my) * scale + size / 2 + dy) * SCALE;
+      for (const s of strokes) {
+        c.beginPath();
+        if (s.length === 1) { c.arc(X(s[0][0]), Y(s[0][1]), STROKE * SCALE / 2, 0, 2 * Math.PI); c.fill(); continue; }
+        c.moveTo(X(s[0][0]), Y(s[0][1]));
+        for (let i = 1; i < s.length; i++) c.lineTo(X(s[i][0]), Y(s[i][1]));
+        c.stroke();
+      }
+      const px = c.getImageData(0, 0, big, big).data, red = new Float64Array(big * big);
+      for (let i = 0; i < red.length; i++) red[i] = px[i * 4] / 255;
+      return downsample(red, big, size);
+    }
+    let image = render(0, 0), mass = 0, cy = 0, cx = 0;
+    for (let i = 0; i < size; i++) for (let j = 0; j < size; j++) { const v = image[i * size + j]; mass += v; cy += v * i; cx += v * j; }
+    const dy = size / 2 - cy / mass, dx = size / 2 - cx / mass;
+    image = render(dy, dx);
+    // Input position u comes from drawing position centre + (u − size/2 − d) / scale.
+    return [image, { top: my, left: mx, sy: 1 / scale, sx: 1 / scale, oy: size / 2 + dy, ox: size / 2 + dx }, scale / natural];
   }
 
   // The big canvas's ink averaged over blocks of SCALE×SCALE: for drawing over a loaded test image, which is already
@@ -486,7 +533,14 @@
         const drawn = downsample(ink(), DRAW, size);
         return [toChannels(drawn), `${baseName} with your strokes over it (not re-centred).`, pixelsOfDrawing];
       }
-      if (strokes.length === 0) return [new Float64Array(channels * size * size), "Nothing drawn yet: the network sees a black image.", null];
+      if (strokes.length === 0) return [new Float64Array(channels * size * size), "Nothing drawn yet, so there is nothing to classify: the maps below are those of a black image.", null];
+      if (how.centre === "mass") {
+        const [input, transform, enlarged] = renderStrokes(strokes, DRAW, size, how);
+        const small = enlarged > WARN_ENLARGE
+          ? ` It was small, so it was enlarged ${enlarged.toFixed(1)}× to fill the box${enlarged >= MAX_ENLARGE - 1e-9 ? " (as far as it goes: a dot stays a dot)" : ""}: any wobble grew with it. Draw bigger for a fairer reading.`
+          : "";
+        return [toChannels(input), `Your drawing, ${how.about}, its strokes redrawn ${STROKE} pixels wide as MNIST's pen.${small}`, transform];
+      }
       const [input, transform] = preprocess(ink(), DRAW, size, how);
       return [toChannels(input), `Your drawing, ${how.about}.`, transform];
     }
@@ -499,13 +553,14 @@
       paintInput(inputCanvas, input);
       inputNote.textContent = how;
       const best = result.probabilities.indexOf(Math.max(...result.probabilities));
+      const empty = !base && strokes.length === 0;   // no ink: nothing to classify, so no answer is shown
       barRows.forEach((r, k) => {
         const p = result.probabilities[k];
-        r.fill.style.width = `${(p * 100).toFixed(1)}%`;
-        r.value.textContent = `${(p * 100).toFixed(1)} %`;
-        r.row.classList.toggle("cl-best", k === best);
+        r.fill.style.width = empty ? "0%" : `${(p * 100).toFixed(1)}%`;
+        r.value.textContent = empty ? "–" : `${(p * 100).toFixed(1)} %`;
+        r.row.classList.toggle("cl-best", !empty && k === best);
       });
-      answer.textContent = `The network says ${classes[best]} (${(result.probabilities[best] * 100).toFixed(1)} %)`;
+      answer.textContent = empty ? "Nothing to classify yet: draw a digit" : `The network says ${classes[best]} (${(result.probabilities[best] * 100).toFixed(1)} %)`;
       saliencyCanvas.style.display = saliencyBox.checked ? "block" : "none";
       if (saliencyBox.checked) {
         const g = saliency(model, result, best), plane = new Float64Array(size * size);
@@ -546,7 +601,7 @@
         const colour = viridis(min, max);
         for (let c = 0; c < C; c++) paint(b.canvases[c], layer.data.subarray(c * plane, (c + 1) * plane), H, W, colour);
       }
-      last = { input, result, best, onDrawing };
+      last = { input, result, best, onDrawing, empty, note: how };
       const ms = performance.now() - start;
       if (updates.length >= 1000) updates.shift();   // the last 1000, for the tests and benchmarks
       updates.push(ms);
@@ -656,14 +711,16 @@
       randomButton.addEventListener("click", () => loadTest(Math.floor(Math.random() * testCount)));
     }
 
+    // The page starts empty, and says so: a test image is loaded only when asked for.
     redraw();
-    if (testCount > 0) loadTest(0); else update();
+    update();
 
     // What tests and benchmarks read: the same functions the page uses.
     const api = {
       forward: input => forward(model, input),
       root, testImage, loadTest, testCount, testLabels, update, updates, fields: spec.fields, canvas: draw,
-      state: () => ({ prediction: last.best, probabilities: last.result.probabilities, input: Array.from(last.input), strokes: strokes.length }),
+      state: () => ({ prediction: last.empty ? null : last.best, probabilities: last.result.probabilities, input: Array.from(last.input), strokes: strokes.length,
+        answer: answer.textContent, note: last.note }),
       clear: () => clearButton.click(), undo: () => undoButton.click(),
       hover: (block, channel, row, column) => {
         const b = sections[block], canvas = b.canvases[channel], rect = canvas.getBoundingClientRect(), f = spec.fields[b.shown];
@@ -681,5 +738,5 @@
     return api;
   }
 
-  window.ConvLensExplorer = { mount, forward, saliency, preprocess };
+  window.ConvLensExplorer = { mount, forward, saliency, preprocess, renderStrokes };
 })();
