@@ -223,6 +223,48 @@ public class ExplorerTests(ITestOutputHelper output)
     }
 
     [SkippableFact]
+    public void Map_colour_scales_hold_zero_only_widen_while_drawing_and_come_per_layer_per_map_or_for_all_and_saliency_is_blue()
+    {
+        Needs.Chromium();
+        using var model = Shared.ShippedModel();
+        var result = Browser.Evaluate(Explorer.Page(model, Shared.Mnist.Test, 10), Pen + """
+            ex.clear();
+            const ranges = [];
+            await draw(line(10, 140, 60, 140, 150));  ranges.push(ex.legends().map(l => l.range));
+            await draw(line(10, 90, 60, 190, 60));    ranges.push(ex.legends().map(l => l.range));
+            await draw(line(10, 100, 200, 180, 230)); ranges.push(ex.legends().map(l => l.range));
+            const perLayer = ex.legends();
+            ex.setScale("global"); const global = ex.legends();
+            ex.setScale("map");    const perMap = ex.legends();
+            ex.setScale("layer");
+            ex.showAfter(true);    const after = ex.legends();
+            ex.showSaliency(true);
+            return { ranges, perLayer, global, perMap, after, saliency: ex.saliencyColour() };
+            """);
+        var ranges = result.GetProperty("ranges").EnumerateArray().Select(step => step.EnumerateArray().Select(r => (Low: r[0].GetDouble(), High: r[1].GetDouble())).ToArray()).ToArray();
+        for (int step = 1; step < ranges.Length; step++)
+            for (int layer = 0; layer < ranges[step].Length; layer++)
+            {
+                Assert.True(ranges[step][layer].Low <= ranges[step - 1][layer].Low && ranges[step][layer].High >= ranges[step - 1][layer].High,
+                    $"layer {layer}'s scale shrank while drawing: {ranges[step - 1][layer]} then {ranges[step][layer]}");
+                Assert.True(ranges[step][layer].Low <= 0 && ranges[step][layer].High >= 0, $"layer {layer}'s scale leaves out 0: {ranges[step][layer]}");
+            }
+        foreach (var legend in result.GetProperty("perLayer").EnumerateArray())
+        {
+            double low = legend.GetProperty("range")[0].GetDouble(), high = legend.GetProperty("range")[1].GetDouble();
+            double zero = double.Parse(legend.GetProperty("zero").GetString()!.TrimEnd('%'), System.Globalization.CultureInfo.InvariantCulture);
+            Assert.Equal(-low / (high - low) * 100, zero, 1);   // the zero mark sits where 0 is on the bar
+        }
+        var global = result.GetProperty("global").EnumerateArray().Select(l => l.GetProperty("range").ToString()).Distinct();
+        Assert.Single(global);
+        Assert.All(result.GetProperty("perMap").EnumerateArray(), l => Assert.Equal("each map's lowest", l.GetProperty("low").GetString()));
+        var headings = result.GetProperty("after").EnumerateArray().Select(l => l.GetProperty("heading").GetString()).ToArray();
+        Assert.Equal("relu1: 16 maps of 14×14, after MaxPool2d 2×2 → ReLU: what the next layer receives", headings[0]);
+        var colour = result.GetProperty("saliency").EnumerateArray().Select(v => v.GetInt32()).ToArray();
+        Assert.Equal([0, 114, 178], colour[..3]);   // blue, not the receptive field's red
+    }
+
+    [SkippableFact]
     public void The_pages_preprocessing_keeps_the_test_images_accuracy()
     {
         // The 1,000 embedded test images, as they are and through the page's own preprocessing (box into 20×20, centre

@@ -110,7 +110,14 @@ public static class Explorer
         }).ToList();
         var fields = plan.Layers.Select(l => plan.ReceptiveField(l.Name)).Where(f => f.Spatial)
             .ToDictionary(f => f.Layer, f => new { height = f.MapHeight, width = f.MapWidth, windows = f.AllWindows().SelectMany(r => r.SelectMany(w => w)).ToArray() });
-        var blocks = plan.Blocks.Select(b => new { conv = b.Conv, output = b.Output }).ToList();
+        // Each block's two views, described from the plan: the conv layer's settings, and the steps its output went through.
+        var blocks = plan.Blocks.Select(b => new
+        {
+            conv = b.Conv, output = b.Output,
+            convAbout = $"the conv layer's output ({plan[b.Conv].Settings})",
+            outputAbout = b.Conv == b.Output ? $"the conv layer's output ({plan[b.Conv].Settings})"
+                : "after " + string.Join(" → ", b.Layers.Skip(1).TakeWhile(l => l != b.Output).Append(b.Output).Where(l => !plan[l].IsDropout).Select(l => plan[l].Settings)) + ": what the next layer receives",
+        }).ToList();
         object? tests = null;
         if (images is not null && count > 0)
         {

@@ -376,6 +376,8 @@
     return v => { const i = Math.max(0, Math.min(255, Math.round((v - min) / span * 255))) * 3; return [VIRIDIS[i], VIRIDIS[i + 1], VIRIDIS[i + 2]]; };
   }
 
+  // Saliency's colour: Okabe and Ito's blue, apart from the outline's red and clear to red-blind readers.
+  const SALIENCY = [0, 114, 178];
   const grey = v => { const g = Math.round(Math.max(0, Math.min(1, v)) * 255); return [g, g, g]; };
   const byte = v => Math.round(Math.max(0, Math.min(1, v)) * 255);
 
@@ -436,6 +438,11 @@
     const saliencyCanvas = inputWrap.appendChild(el("canvas", "cl-input cl-saliency"));
     saliencyCanvas.width = saliencyCanvas.height = size;
     const inputOutline = inputWrap.appendChild(el("div", "cl-outline"));
+    const saliencyLegend = inputColumn.appendChild(el("div", "cl-legend"));
+    saliencyLegend.appendChild(el("span", "", "saliency: none"));
+    saliencyLegend.appendChild(el("span", "cl-legend-bar")).style.background = `linear-gradient(to right, rgba(${SALIENCY},0), rgb(${SALIENCY}))`;
+    saliencyLegend.appendChild(el("span", "", "the largest gradient"));
+    saliencyLegend.style.display = "none";
     const inputNote = inputColumn.appendChild(el("p", "cl-note", ""));
 
     // The answer.
@@ -457,11 +464,15 @@
     const afterLabel = options.appendChild(el("label"));
     const afterBox = afterLabel.appendChild(el("input"));
     afterBox.type = "checkbox";
-    afterLabel.appendChild(document.createTextNode(" show each block's output, after max-pooling and ReLU (what the next layer receives)"));
+    afterLabel.appendChild(document.createTextNode(" show each block's output (after the pooling, norm and activation that follow its conv layer: what the next layer receives)"));
     const saliencyLabel = options.appendChild(el("label"));
     const saliencyBox = saliencyLabel.appendChild(el("input"));
     saliencyBox.type = "checkbox";
-    saliencyLabel.appendChild(document.createTextNode(" saliency on the input: where a small change moves the predicted class's score most (the size of its gradient, in red)"));
+    saliencyLabel.appendChild(document.createTextNode(" saliency on the input: where a small change moves the predicted class's score most (the size of its gradient, in blue)"));
+    const scaleLabel = options.appendChild(el("label", "", "colour scale: "));
+    const scaleBox = scaleLabel.appendChild(el("select"));
+    for (const [value, text] of [["layer", "one per layer, kept while you draw"], ["map", "one per map"], ["global", "one for all layers, kept while you draw"]])
+      Object.assign(scaleBox.appendChild(el("option", "", text)), { value });
     options.appendChild(el("span", "cl-hint", "Hover a map's pixel: the red square on the input is what that pixel sees (its receptive field)."));
     const mapsArea = root.appendChild(el("div", "cl-maps"));
     const tip = root.appendChild(el("div", "cl-tip"));
@@ -473,8 +484,10 @@
       const legend = section.appendChild(el("div", "cl-legend"));
       const low = legend.appendChild(el("span", "", "")), bar = legend.appendChild(el("span", "cl-legend-bar")), high = legend.appendChild(el("span", "", ""));
       bar.style.background = `linear-gradient(to right, ${VIRIDIS_STOPS.join(",")})`;
+      const zero = bar.appendChild(el("span", "cl-zero"));   // where 0 sits on the scale
+      zero.title = "0";
       const grid = section.appendChild(el("div", "cl-grid"));
-      return { ...b, section, heading, low, high, grid, canvases: [] };
+      return { ...b, section, heading, low, high, zero, grid, canvases: [], kept: null };
     });
 
     // ---- State: strokes on the drawing canvas, or a test image with strokes over it. ----
@@ -562,20 +575,25 @@
       });
       answer.textContent = empty ? "Nothing to classify yet: draw a digit" : `The network says ${classes[best]} (${(result.probabilities[best] * 100).toFixed(1)} %)`;
       saliencyCanvas.style.display = saliencyBox.checked ? "block" : "none";
+      saliencyLegend.style.display = saliencyBox.checked ? "flex" : "none";
       if (saliencyBox.checked) {
         const g = saliency(model, result, best), plane = new Float64Array(size * size);
         for (let i = 0; i < g.length; i++) plane[i % plane.length] += Math.abs(g[i]);   // summed over the input's channels
         const peak = Math.max(1e-12, ...plane);
         const ctx = saliencyCanvas.getContext("2d"), image = ctx.createImageData(size, size);
-        for (let i = 0; i < size * size; i++) { image.data[i * 4] = 230; image.data[i * 4 + 1] = 20; image.data[i * 4 + 2] = 20; image.data[i * 4 + 3] = Math.round(plane[i] / peak * 230); }
+        for (let i = 0; i < size * size; i++) { image.data[i * 4] = SALIENCY[0]; image.data[i * 4 + 1] = SALIENCY[1]; image.data[i * 4 + 2] = SALIENCY[2]; image.data[i * 4 + 3] = Math.round(plane[i] / peak * 230); }
         ctx.putImageData(image, 0, 0);
       }
       const after = afterBox.checked;
       for (const b of sections) {
         const name = after ? b.output : b.conv, layer = result.layers[name];
         const [C, H, W] = layer.shape, plane = H * W;
-        let min = Infinity, max = -Infinity;
+        // The scale always holds 0, so that zero has one fixed colour; it only widens while you draw (reset by Clear or
+        // a loaded image), so colours compare from one stroke to the next.
+        let min = 0, max = 0;
         for (const v of layer.data) { if (v < min) min = v; if (v > max) max = v; }
+        if (b.kept && b.kept.name === name) { min = Math.min(min, b.kept.min); max = Math.max(max, b.kept.max); }
+        b.kept = { name, min, max };
         if (b.canvases.length !== C || b.shown !== name) {
           b.grid.innerHTML = "";
           b.canvases = [];
@@ -594,12 +612,26 @@
           }
           b.shown = name;
         }
-        b.heading.textContent = `${name}: ${C} maps of ${H}×${W}` + (after ? ", after max-pooling and ReLU" : ", the conv layer's output, before pooling and ReLU");
-        b.low.textContent = fmt(min);
-        b.high.textContent = fmt(max);
-        b.range = [min, max];
-        const colour = viridis(min, max);
-        for (let c = 0; c < C; c++) paint(b.canvases[c], layer.data.subarray(c * plane, (c + 1) * plane), H, W, colour);
+        b.heading.textContent = `${name}: ${C} maps of ${H}×${W}, ` + (after ? b.outputAbout : b.convAbout);
+        b.data = layer.data;
+        b.plane = [C, H, W];
+      }
+      // One scale per layer (kept while drawing), one per map, or one for every layer shown (kept while drawing).
+      const mode = scaleBox.value;
+      const everything = sections.reduce((r, b) => [Math.min(r[0], b.kept.min), Math.max(r[1], b.kept.max)], [0, 0]);
+      for (const b of sections) {
+        const [C, H, W] = b.plane, plane = H * W;
+        b.range = mode === "global" ? everything : [b.kept.min, b.kept.max];
+        for (let c = 0; c < C; c++) {
+          const values = b.data.subarray(c * plane, (c + 1) * plane);
+          let range = b.range;
+          if (mode === "map") { range = [0, 0]; for (const v of values) { if (v < range[0]) range[0] = v; if (v > range[1]) range[1] = v; } }
+          paint(b.canvases[c], values, H, W, viridis(range[0], range[1]));
+        }
+        b.low.textContent = mode === "map" ? "each map's lowest" : fmt(b.range[0]);
+        b.high.textContent = mode === "map" ? "its highest (0 included)" : fmt(b.range[1]);
+        const at = mode === "map" || b.range[1] <= b.range[0] ? 0 : -b.range[0] / (b.range[1] - b.range[0]) * 100;
+        Object.assign(b.zero.style, { left: `${at.toFixed(2)}%`, display: mode === "map" ? "none" : "block" });
       }
       last = { input, result, best, onDrawing, empty, note: how };
       const ms = performance.now() - start;
@@ -686,8 +718,10 @@
     draw.addEventListener("pointerup", end);
     draw.addEventListener("pointercancel", end);
     afterBox.addEventListener("change", update);
+    scaleBox.addEventListener("change", update);
     saliencyBox.addEventListener("change", update);
-    clearButton.addEventListener("click", () => { strokes = []; base = null; redraw(); update(); });
+    const resetScales = () => sections.forEach(b => { b.kept = null; });
+    clearButton.addEventListener("click", () => { strokes = []; base = null; resetScales(); redraw(); update(); });
     undoButton.addEventListener("click", () => { strokes.pop(); redraw(); update(); });
 
     // A test image as the network takes it: [channels, size, size], values 0 … 1.
@@ -702,6 +736,7 @@
       base = testImage(n);
       baseName = `Test image ${n}, labelled ${classes[testLabels[n]]}`;
       strokes = [];
+      resetScales();
       redraw();
       update();
     }
@@ -730,6 +765,9 @@
       },
       showAfter: on => { afterBox.checked = on; update(); },
       showSaliency: on => { saliencyBox.checked = on; update(); },
+      setScale: mode => { scaleBox.value = mode; update(); },
+      legends: () => sections.map(b => ({ low: b.low.textContent, high: b.high.textContent, range: b.range, zero: b.zero.style.left, heading: b.heading.textContent })),
+      saliencyColour: () => { const d = saliencyCanvas.getContext("2d").getImageData(0, 0, size, size).data; let k = 0; for (let i = 0; i < d.length; i += 4) if (d[i + 3] > d[k + 3]) k = i; return Array.from(d.slice(k, k + 4)); },
       saliency: (input, target) => saliency(model, forward(model, input), target),
     };
     // The explorers on the page, for tests and benchmarks; those whose output was replaced (a cell run again) are let go.
