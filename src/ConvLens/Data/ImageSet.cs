@@ -36,7 +36,7 @@ public sealed class ImageSet : IDisposable
     public (Tensor Images, Tensor Labels) Batch(Tensor indices)
     {
         using var picked = Images.index_select(0, indices);
-        return ((picked.dim() == 3 ? picked.unsqueeze(1) : picked.alias()).to_type(ScalarType.Float32).div_(255f), Labels.index_select(0, indices));
+        return ((picked.dim() == 3 ? picked.unsqueeze(1) : picked).to_type(ScalarType.Float32).div_(255f), Labels.index_select(0, indices));
     }
 
     /// <summary>The images from <paramref name="start"/> on, at most <paramref name="count"/>, as a batch.</summary>

@@ -138,7 +138,7 @@
           const divisor = layer.countIncludePad === false ? (a1 - a0) * (b1 - b0) : (r1 - r0) * (q1 - q0);
           visit((c * Ho + i) * Wo + j, c * H * W, a0, a1, b0, b1, W, divisor);
         }
-    return [shape[0], poolShape(shape, layer).Ho, poolShape(shape, layer).Wo];
+    return [C, Ho, Wo];
   }
   const AvgPool2d = {
     forward(x, shape, layer) {
