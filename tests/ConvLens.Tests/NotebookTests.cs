@@ -117,6 +117,15 @@ public class NotebookTests(WorkbookRuns runs) : IClassFixture<WorkbookRuns>
         Regex.Matches(chart, @"""xaxis\d*"":\{""domain"":\[([\d.e-]+),").Select(m => m.Groups[1].Value).Distinct().Count();
 
     [Fact]
+    public void Notebook_02_plans_its_code_and_names_the_hidden_work_in_the_articles_own_class()
+    {
+        string text = AllText(runs.AsShipped, "02-define-and-train");
+        Assert.Contains("conv2        Conv2d 16→32, 5×5, padding 2          16×14×14 → 32×14×14   sees 14×14, jump 2", text);
+        Assert.Contains("1×28×28 → conv1 16@5×5 → conv2 32@5×5 → 1568 → 96 → 10: 164,842 parameters to learn", text);
+        Assert.Contains("Hidden work: between 'conv1' and 'conv2', forward() changes the tensor without a layer (its shape goes from [16, 28, 28] to [16, 14, 14])", text);
+    }
+
+    [Fact]
     public void Notebook_02_reproduces_the_article_and_its_step_by_hand_matches_the_trainer()
     {
         var training = AllText(runs.AsShipped, "02-define-and-train");
