@@ -23,6 +23,7 @@ public sealed class WorkbookRuns
 
     public WorkbookRuns()
     {
+        Shared.NotebookLibrary();
         string root = Shared.TempFolder();
         (AsShipped, Exercises, Variant) = (Path.Combine(root, "as-shipped"), Path.Combine(root, "exercises"), Path.Combine(root, "variant"));
         (AsShippedModel, VariantModel) = (Path.Combine(root, "as-shipped-model", "convnet"), Path.Combine(root, "variant-model", "convnet"));
@@ -302,6 +303,7 @@ public class JupyterTests
     {
         Needs.JupyterDotnetKernel();
         Needs.Chromium();
+        Shared.NotebookLibrary();
         string folder = Shared.TempFolder();
         // No model trained in 02 at this path: the notebook uses the shipped checkpoint, and a reader's model is left alone.
         var (code, stdout, stderr) = Shared.Run("jupyter-nbconvert",

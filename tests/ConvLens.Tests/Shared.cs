@@ -68,6 +68,18 @@ public static class Shared
     /// <summary>The shipped checkpoint's model (one full run of the article's settings).</summary>
     public static ConvLens.Model.ConvNet ShippedModel() => ConvLens.Checkpoints.Checkpoint.Load(RepositoryData.ShippedCheckpoint()).Model;
 
+    static readonly Lazy<bool> notebookLibrary = new(() =>
+    {
+        ConvLens.Cli.Notebooks.NotebookRunner.EnsureNotebookLibrary(RepositoryRoot, TextWriter.Null);
+        return true;
+    });
+
+    /// <summary>
+    /// The Release library the notebooks #r, built once per test run when missing or stale: a bare 'dotnet test' builds
+    /// Debug. Built here, before any notebook starts, so that tests running notebooks in parallel never build it side by side.
+    /// </summary>
+    public static void NotebookLibrary() => _ = notebookLibrary.Value;
+
     public static string RepositoryRoot => Path.GetDirectoryName(RepositoryData.Folder())!;
 }
 

@@ -45,6 +45,7 @@ public static partial class NotebookRunner
             throw new ConvLensException($"No notebook's parameters cell declares {string.Join(", ", undeclared)}.");
 
         Directory.CreateDirectory(run.Output);
+        EnsureNotebookLibrary(root, log);
         EnsureHost(root);
         foreach (var (path, document) in notebooks)
         {
@@ -55,6 +56,29 @@ public static partial class NotebookRunner
                 return 1;
         }
         return 0;
+    }
+
+    /// <summary>
+    /// The notebooks load the library from src/ConvLens/bin/Release (their first cell's #r): build it when it is missing
+    /// or older than its sources, so that a fresh clone, or a test run in Debug, runs the notebooks against current code
+    /// instead of failing with CS0006 in the first cell.
+    /// </summary>
+    public static void EnsureNotebookLibrary(string root, TextWriter log)
+    {
+        string sources = Path.Combine(root, "src", "ConvLens"), dll = Path.Combine(sources, "bin", "Release", "net10.0", "ConvLens.dll");
+        if (File.Exists(dll) && Workbook.StaleBuild(dll, sources) is null) return;
+        log.WriteLine(File.Exists(dll) ? "The library the notebooks load is older than its sources: building src/ConvLens (Release)…"
+                                       : "Building the library the notebooks load: src/ConvLens (Release), once…");
+        var start = new ProcessStartInfo("dotnet", ["build", sources, "-c", "Release", "-v", "q", "-nologo", "-clp:NoSummary"])
+            { WorkingDirectory = root, RedirectStandardOutput = true, RedirectStandardError = true };
+        using var build = Process.Start(start)!;
+        var output = build.StandardOutput.ReadToEndAsync();
+        string errors = build.StandardError.ReadToEnd();
+        build.WaitForExit();
+        if (build.ExitCode != 0)
+            throw new ConvLensException($"'dotnet build src/ConvLens -c Release' failed, so the notebooks have no library to load: {(errors + output.Result).Trim().ReplaceLineEndings(" ")}");
+        // An up-to-date build leaves the DLL's time as it was; mark it as built after the sources it was checked against.
+        if (Workbook.StaleBuild(dll, sources) is not null) File.SetLastWriteTimeUtc(dll, DateTime.UtcNow);
     }
 
     // The pinned host (.config/dotnet-tools.json) comes through the .NET toolchain itself: nothing to install by hand.
