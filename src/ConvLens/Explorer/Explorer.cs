@@ -51,8 +51,9 @@ public static class Explorer
         </head><body>
         <h1>ConvLens · watch the network think</h1>
         <p>Draw {{(images is null || images.Name == Datasets.Mnist ? "a digit" : $"one of the {images.Name} classes")}} in the black square with the mouse, a finger or a pen. While you draw, the network ({{WebUtility.HtmlEncode(model.Plan.ToString())}})
-        runs in this page on what it receives: the probabilities on the right and every conv layer's feature maps below
-        change with each stroke. Hover any map's pixel to see which part of the input it looks at.</p>
+        runs in this page on what it receives, and its class probabilities and every conv layer's feature maps change with
+        each stroke. Hover or tap a map's pixel to see which part of the input it looks at; click it, or press Enter, to
+        see how its value is computed from the weights.</p>
         {{Mount(model, images, count, about)}}
         </body></html>
 
@@ -113,7 +114,7 @@ public static class Explorer
         // Each block's two views, described from the plan: the conv layer's settings, and the steps its output went through.
         var blocks = plan.Blocks.Select(b => new
         {
-            conv = b.Conv, output = b.Output,
+            conv = b.Conv, output = b.Output, layers = b.Layers,
             convAbout = $"the conv layer's output ({plan[b.Conv].Settings})",
             outputAbout = b.Conv == b.Output ? $"the conv layer's output ({plan[b.Conv].Settings})"
                 : "after " + string.Join(" → ", b.Layers.Skip(1).TakeWhile(l => l != b.Output).Append(b.Output).Where(l => !plan[l].IsDropout).Select(l => plan[l].Settings)) + ": what the next layer receives",

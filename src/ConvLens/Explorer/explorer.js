@@ -250,8 +250,7 @@
       [x, shape] = KINDS[layer.kind].forward(x, shape, layer);
       if (shape.length === 3) layers[layer.name] = { data: x, shape };
     }
-    const top = Math.max(...x), exps = Array.from(x, v => Math.exp(v - top)), sum = exps.reduce((a, b) => a + b, 0);
-    return { logits: x, probabilities: exps.map(e => e / sum), layers, inputs };
+    return { logits: x, probabilities: softmaxOf(x).probabilities, layers, inputs };
   }
 
   // Gradient saliency: ∂ logit[target] / ∂ input pixel, through each layer's backward pass from the top.
@@ -263,6 +262,110 @@
       g = KINDS[layer.kind].backward(g, x, shape, layer);
     }
     return g;
+  }
+
+  // ---- The arithmetic of one unit: what the page shows when a unit is clicked, number by number, from the same inputs
+  // and weights the forward pass used (and what the tests compare with TorchSharp). ----
+  const outputOf = (result, n) => n + 1 < result.inputs.length ? result.inputs[n + 1] : { data: result.logits, shape: [result.logits.length] };
+
+  // Conv unit (o, i, j) of layer n: for each input channel, the input patch the kernel covers (0 where the window hangs
+  // over the padding), the kernel, their products and the products' sum; then the sum over channels plus the bias.
+  function convUnit(model, result, n, o, i, j) {
+    const layer = model.layers[n], { data: x, shape } = result.inputs[n], s = convShape(shape, layer), w = layer.p.weight;
+    const top = i * s.sh - s.ph, left = j * s.sw - s.pw, channels = [];
+    for (let c = 0; c < s.C; c++) {
+      const patch = [], kernel = [], products = [];
+      let sum = 0;
+      for (let ky = 0; ky < s.kh; ky++)
+        for (let kx = 0; kx < s.kw; kx++) {
+          const r = top + ky * s.dh, q = left + kx * s.dw, inside = r >= 0 && r < s.H && q >= 0 && q < s.W;
+          const v = inside ? x[(c * s.H + r) * s.W + q] : null, k = w[((o * s.C + c) * s.kh + ky) * s.kw + kx];
+          patch.push(v); kernel.push(k); products.push((v ?? 0) * k); sum += (v ?? 0) * k;
+        }
+      channels.push({ patch, kernel, products, sum });
+    }
+    const bias = layer.p.bias ? layer.p.bias[o] : 0;
+    return { type: "conv", layer: layer.name, n, unit: [o, i, j], rows: s.kh, columns: s.kw, top, left, dilation: [s.dh, s.dw],
+             channels, bias, total: channels.reduce((t, c) => t + c.sum, bias), value: outputOf(result, n).data[(o * s.Ho + i) * s.Wo + j] };
+  }
+
+  // The output position, along one axis, of the first pooling window that covers input position p; −1 if none does.
+  function windowAt(p, n, k, stride, pad, d) {
+    for (let o = 0; o < n; o++) { const off = p - (o * stride - pad); if (off >= 0 && off <= (k - 1) * d && off % d === 0) return o; }
+    return -1;
+  }
+
+  // Where a unit's value goes after layer n, up to the layer named `last`: an activation or batch norm changes the value
+  // in place, pooling takes the window the unit falls in, dropout (off in evaluation) passes it on. One step per layer.
+  function follow(model, result, n, index, last) {
+    const steps = [];
+    for (let m = n + 1; m < model.layers.length && model.layers[m - 1].name !== last; m++) {
+      const layer = model.layers[m], { data: x, shape } = result.inputs[m], y = outputOf(result, m).data;
+      const at = shape.length === 3 ? [Math.floor(index / (shape[1] * shape[2])), Math.floor(index / shape[2]) % shape[1], index % shape[2]] : [index];
+      if (layer.kind === "MaxPool2d" || layer.kind === "AvgPool2d") {
+        const s = poolShape(shape, layer), [c, i, j] = at;
+        const oi = windowAt(i, s.Ho, s.kh, s.sh, s.ph, s.dh), oj = windowAt(j, s.Wo, s.kw, s.sw, s.pw, s.dw);
+        if (oi < 0 || oj < 0) { steps.push({ layer: layer.name, kind: layer.kind, missed: true }); break; }
+        const top = oi * s.sh - s.ph, left = oj * s.sw - s.pw, window = [];
+        for (let a = 0; a < s.kh; a++)
+          for (let b = 0; b < s.kw; b++) {
+            const r = top + a * s.dh, q = left + b * s.dw;
+            window.push(r >= 0 && r < s.H && q >= 0 && q < s.W ? x[(c * s.H + r) * s.W + q] : null);   // null: padding
+          }
+        index = (c * s.Ho + oi) * s.Wo + oj;
+        steps.push({ layer: layer.name, kind: layer.kind, window, rows: s.kh, columns: s.kw, top, left, from: [i, j], unit: [c, oi, oj], value: y[index] });
+      } else if (layer.kind === "AdaptiveAvgPool2d") {
+        index = at[0];
+        steps.push({ layer: layer.name, kind: layer.kind, count: shape[1] * shape[2], unit: [at[0], 0, 0], value: y[index] });
+      } else if (layer.kind === "Flatten" || layer.kind === "Linear" || layer.kind === "Conv2d") break;
+      else {
+        const step = { layer: layer.name, kind: layer.kind, input: x[index], value: y[index], unit: at };
+        if (layer.kind.startsWith("BatchNorm")) {
+          const c = shape.length === 3 ? at[0] : index;
+          Object.assign(step, { mean: layer.p.running_mean[c], variance: layer.p.running_var[c], eps: layer.eps, weight: layer.p.weight[c], bias: layer.p.bias[c] });
+        }
+        steps.push(step);
+      }
+    }
+    return steps;
+  }
+
+  // The conv unit a unit of a block's output comes from, back through the block: the largest of a max-pooling window
+  // (the one torch passes on), the first of an average's window, the same unit through an activation.
+  function traceBack(model, result, from, to, index) {
+    for (let m = from; m > to; m--) {
+      const layer = model.layers[m], { data: x, shape } = result.inputs[m];
+      if (layer.kind === "MaxPool2d") index = argmaxes(x, shape, layer)[0][index];
+      else if (layer.kind === "AvgPool2d" || layer.kind === "AdaptiveAvgPool2d") {
+        const [C, H, W] = shape, out = outputOf(result, m).shape, c = Math.floor(index / (out[1] * out[2]));
+        if (layer.kind === "AdaptiveAvgPool2d") { let best = c * H * W; for (let k = c * H * W; k < (c + 1) * H * W; k++) if (x[k] > x[best]) best = k; index = best; }
+        else {
+          const s = poolShape(shape, layer), i = Math.floor(index / out[2]) % out[1], j = index % out[2];
+          index = (c * H + Math.min(H - 1, Math.max(0, i * s.sh - s.ph))) * W + Math.min(W - 1, Math.max(0, j * s.sw - s.pw));
+        }
+      }
+    }
+    return index;
+  }
+
+  // Linear unit j of layer n: each input times its weight, summed, plus the bias. The largest products (by size) come
+  // first, so the few inputs that decide the value can be read; the rest are summed on one line.
+  function linearUnit(model, result, n, j, shown = 10) {
+    const layer = model.layers[n], x = result.inputs[n].data, w = layer.p.weight, count = layer.in;
+    const products = Array.from({ length: count }, (_, i) => w[j * count + i] * x[i]);
+    const order = products.map((_, i) => i).sort((a, b) => Math.abs(products[b]) - Math.abs(products[a]));
+    const bias = layer.p.bias ? layer.p.bias[j] : 0;
+    return { type: "linear", layer: layer.name, n, unit: j, count, bias,
+             top: order.slice(0, shown).map(i => ({ index: i, input: x[i], weight: w[j * count + i], product: products[i] })),
+             rest: order.slice(shown).reduce((t, i) => t + products[i], 0), zeros: x.reduce((k, v) => k + (v === 0 ? 1 : 0), 0),
+             total: products.reduce((t, v) => t + v, bias), value: outputOf(result, n).data[j] };
+  }
+
+  // Softmax, as the bars show it: p_k = e^(z_k − max z) / Σ_j e^(z_j − max z). Taking the largest logit away first
+  // changes no probability and keeps e^z from overflowing.
+  function softmaxOf(logits) {
+    const z = Array.from(logits), top = Math.max(...z), exps = z.map(v => Math.exp(v - top)), sum = exps.reduce((a, b) => a + b, 0);
+    return { type: "softmax", logits: z, top, exps, sum, probabilities: exps.map(e => e / sum) };
   }
 
   // ---- Preprocessing as the data set's images were made (Explorer.cs says which): for MNIST, the ink's bounding box
@@ -389,6 +492,42 @@
   }
 
   const fmt = v => Math.abs(v) >= 100 ? v.toFixed(0) : Math.abs(v) >= 1 ? v.toFixed(2) : v.toFixed(3);
+  const clamp = (v, lo, hi) => Math.max(lo, Math.min(hi, v));
+
+  // A table of numbers, tinted by sign and size (Okabe–Ito orange above 0, sky blue below); null is padding, counted as 0.
+  function numberGrid(values, rows, columns, label) {
+    const table = el("table", "cl-numbers"), peak = Math.max(1e-12, ...values.map(v => Math.abs(v ?? 0)));
+    table.setAttribute("aria-label", label);
+    for (let r = 0; r < rows; r++) {
+      const tr = table.appendChild(el("tr"));
+      for (let q = 0; q < columns; q++) {
+        const v = values[r * columns + q], td = tr.appendChild(el("td", v === null ? "cl-pad" : "", v === null ? "pad" : fmt(v)));
+        if (v !== null) td.style.background = `rgba(${v >= 0 ? "230,159,0" : "86,180,233"},${(Math.abs(v) / peak * 0.75).toFixed(3)})`;
+      }
+    }
+    return table;
+  }
+
+  // What one layer after a conv or linear unit does to its value, in words and numbers.
+  function stepText(s) {
+    const v = fmt(s.value);
+    switch (s.kind) {
+      case "MaxPool2d": return `${s.layer} (MaxPool2d ${s.rows}×${s.columns}): the largest of the window the unit falls in = ${v}`;
+      case "AvgPool2d": return `${s.layer} (AvgPool2d ${s.rows}×${s.columns}): the mean of the window the unit falls in = ${v}`;
+      case "AdaptiveAvgPool2d": return `${s.layer} (global average): the mean of the whole ${s.count}-unit map = ${v}`;
+      case "ReLU": return `${s.layer} (ReLU): max(0, ${fmt(s.input)}) = ${v}`;
+      case "LeakyReLU": return `${s.layer} (LeakyReLU): ${fmt(s.input)} if above 0, else the slope × it = ${v}`;
+      case "ELU": return `${s.layer} (ELU): ${fmt(s.input)} if above 0, else α·(e^x − 1) = ${v}`;
+      case "GELU": return `${s.layer} (GELU): x·Φ(x) at x = ${fmt(s.input)} = ${v}`;
+      case "SiLU": return `${s.layer} (SiLU): x·σ(x) at x = ${fmt(s.input)} = ${v}`;
+      case "Tanh": return `${s.layer} (Tanh): tanh(${fmt(s.input)}) = ${v}`;
+      case "Sigmoid": return `${s.layer} (Sigmoid): 1 / (1 + e^−x) at x = ${fmt(s.input)} = ${v}`;
+      case "BatchNorm2d": case "BatchNorm1d":
+        return `${s.layer} (${s.kind}): (${fmt(s.input)} − mean ${fmt(s.mean)}) / √(var ${fmt(s.variance)} + ε) × weight ${fmt(s.weight)} + bias ${fmt(s.bias)} = ${v}`;
+      case "Dropout": case "Dropout2d": return `${s.layer} (${s.kind}): off when the network is used, so the value passes unchanged: ${v}`;
+      default: return `${s.layer} (${s.kind}): ${v}`;
+    }
+  }
 
   function mount(root, spec) {
     const model = {
@@ -396,6 +535,7 @@
       layers: spec.layers.map(l => ({ ...l, p: Object.fromEntries(Object.entries(l.parameters || {}).map(([k, v]) => [k, floats(v)])) })),
     };
     const size = model.imageSize, channels = model.inputChannels, classes = model.classes, DRAW = size * SCALE, how = spec.preprocessing;
+    const indexOf = Object.fromEntries(model.layers.map((l, n) => [l.name, n]));
     // A drawing is one grey plane; a colour network gets it on each of its channels.
     const toChannels = plane => { const out = new Float64Array(channels * plane.length); for (let c = 0; c < channels; c++) out.set(plane, c * plane.length); return out; };
     const tests = spec.tests ? Uint8Array.from(atob(spec.tests.pixels), c => c.charCodeAt(0)) : null;
@@ -404,25 +544,32 @@
 
     root.classList.add("cl-explorer");
     root.innerHTML = "";
+    // Three columns side by side on a wide screen; on a narrow one they stack, the probabilities right under the drawing
+    // (explorer.css orders them by the explorer's own width), so that they stay in sight while you draw.
     const top = root.appendChild(el("div", "cl-top"));
 
     // The drawing area.
-    const drawColumn = top.appendChild(el("div", "cl-column"));
+    const drawColumn = top.appendChild(el("div", "cl-column cl-draw-column"));
     const digits = classes.length === 10 && classes.every((c, k) => c === String(k));
     drawColumn.appendChild(el("div", "cl-heading", digits ? "Draw a digit" : `Draw one of: ${classes.join(", ")}`));
     const drawWrap = drawColumn.appendChild(el("div", "cl-wrap"));
     const draw = drawWrap.appendChild(el("canvas", "cl-draw"));
     draw.width = draw.height = DRAW;
     draw.title = "Draw with the mouse, a finger or a pen";
+    draw.tabIndex = 0;
+    draw.setAttribute("role", "img");
+    draw.setAttribute("aria-roledescription", "drawing area");
+    draw.setAttribute("aria-label", "Drawing area: draw with the mouse, a finger or a pen; with the keyboard, the arrow keys move the pen (Shift: 4 pixels at a time) and Space puts it down or lifts it");
     const drawOutline = drawWrap.appendChild(el("div", "cl-outline"));
+    const pen = drawWrap.appendChild(el("div", "cl-pen"));
     const buttons = drawColumn.appendChild(el("div", "cl-buttons"));
     const clearButton = buttons.appendChild(el("button", "", "Clear"));
     const undoButton = buttons.appendChild(el("button", "", "Undo"));
     let indexBox = null, loadButton = null, randomButton = null;
     if (testCount > 0) {
-      const load = drawColumn.appendChild(el("div", "cl-buttons"));
-      load.appendChild(el("span", "", "test image "));
-      indexBox = load.appendChild(el("input"));
+      const load = buttons.appendChild(el("span", "cl-load"));
+      const label = load.appendChild(el("label", "", "test image "));
+      indexBox = label.appendChild(el("input"));
       Object.assign(indexBox, { type: "number", min: 0, max: testCount - 1, value: 0 });
       loadButton = load.appendChild(el("button", "", "Load"));
       randomButton = load.appendChild(el("button", "", "Random"));
@@ -430,11 +577,13 @@
     const status = drawColumn.appendChild(el("div", "cl-status", ""));
 
     // The network's input.
-    const inputColumn = top.appendChild(el("div", "cl-column"));
+    const inputColumn = top.appendChild(el("div", "cl-column cl-input-column"));
     inputColumn.appendChild(el("div", "cl-heading", `What the network receives (${size}×${size})`));
     const inputWrap = inputColumn.appendChild(el("div", "cl-wrap"));
     const inputCanvas = inputWrap.appendChild(el("canvas", "cl-input"));
     inputCanvas.width = inputCanvas.height = size;
+    inputCanvas.setAttribute("role", "img");
+    inputCanvas.setAttribute("aria-label", `The ${size}×${size} image the network receives`);
     const saliencyCanvas = inputWrap.appendChild(el("canvas", "cl-input cl-saliency"));
     saliencyCanvas.width = saliencyCanvas.height = size;
     const inputOutline = inputWrap.appendChild(el("div", "cl-outline"));
@@ -446,7 +595,7 @@
     const inputNote = inputColumn.appendChild(el("p", "cl-note", ""));
 
     // The answer.
-    const barsColumn = top.appendChild(el("div", "cl-column"));
+    const barsColumn = top.appendChild(el("div", "cl-column cl-bars-column"));
     const answer = barsColumn.appendChild(el("div", "cl-heading", "Class probabilities"));
     const bars = barsColumn.appendChild(el("div", "cl-bars"));
     const barRows = classes.map(name => {
@@ -457,7 +606,11 @@
       const value = row.appendChild(el("span", "cl-bar-value", ""));
       return { row, fill, value };
     });
+    const softmaxButton = barsColumn.appendChild(el("button", "cl-link", "How the logits become these bars"));
     barsColumn.appendChild(el("p", "cl-note", `${spec.summary}. ${spec.source}`));
+    // What a screen reader announces: the answer, once a stroke ends (not at every move of the pen).
+    const spoken = root.appendChild(el("div", "cl-sr"));
+    spoken.setAttribute("aria-live", "polite");
 
     // The feature maps, one section per conv block.
     const options = root.appendChild(el("div", "cl-options"));
@@ -473,25 +626,59 @@
     const scaleBox = scaleLabel.appendChild(el("select"));
     for (const [value, text] of [["layer", "one per layer, kept while you draw"], ["map", "one per map"], ["global", "one for all layers, kept while you draw"]])
       Object.assign(scaleBox.appendChild(el("option", "", text)), { value });
-    options.appendChild(el("span", "cl-hint", "Hover a map's pixel: the red square on the input is what that pixel sees (its receptive field)."));
+    options.appendChild(el("span", "cl-hint",
+      "Hover or tap a map's pixel, or Tab to a map and use the arrow keys: the red square, on the input and on the small copy beside the map, is what that pixel sees (its receptive field). Click it, or press Enter, to see how its value is computed."));
     const mapsArea = root.appendChild(el("div", "cl-maps"));
+    // The hovered unit's label, with a small copy of the input and the unit's window on it: placed beside the map and
+    // kept inside the window, so that the field stays in sight however far down the page the map is.
     const tip = root.appendChild(el("div", "cl-tip"));
+    const tipWrap = tip.appendChild(el("div", "cl-wrap"));
+    const tipInput = tipWrap.appendChild(el("canvas", "cl-input cl-mini"));
+    tipInput.width = tipInput.height = size;
+    const tipOutline = tipWrap.appendChild(el("div", "cl-outline"));
+    const tipText = tip.appendChild(el("div", "cl-tip-text"));
     const marker = el("div", "cl-outline");   // the hovered pixel, on its map
+    // How the selected unit is computed: one panel, shown under the section of the unit.
+    const unitPanel = el("div", "cl-unit");
+    unitPanel.setAttribute("role", "region");
+    unitPanel.setAttribute("aria-label", "How the selected unit is computed");
 
-    const sections = spec.blocks.map(b => {
-      const section = mapsArea.appendChild(el("div", "cl-layer"));
-      const heading = section.appendChild(el("div", "cl-layer-heading"));
+    function legendFor(section) {
       const legend = section.appendChild(el("div", "cl-legend"));
       const low = legend.appendChild(el("span", "", "")), bar = legend.appendChild(el("span", "cl-legend-bar")), high = legend.appendChild(el("span", "", ""));
       bar.style.background = `linear-gradient(to right, ${VIRIDIS_STOPS.join(",")})`;
       const zero = bar.appendChild(el("span", "cl-zero"));   // where 0 sits on the scale
       zero.title = "0";
+      return { low, high, zero };
+    }
+    const sections = spec.blocks.map(b => {
+      const section = mapsArea.appendChild(el("div", "cl-layer"));
+      const heading = section.appendChild(el("div", "cl-layer-heading"));
+      const legend = legendFor(section);
       const grid = section.appendChild(el("div", "cl-grid"));
-      return { ...b, section, heading, low, high, zero, grid, canvases: [], kept: null };
+      return { ...b, section, heading, ...legend, grid, canvases: [], kept: null };
+    });
+    // The linear layers, each unit a square: what they compute from the maps, down to the logits.
+    const dense = model.layers.map((l, n) => [l, n]).filter(([l]) => l.kind === "Linear").map(([l, n]) => {
+      const section = mapsArea.appendChild(el("div", "cl-layer"));
+      const last = n === model.layers.length - 1;
+      section.appendChild(el("div", "cl-layer-heading",
+        `${l.name}: ${l.out} units, Linear ${l.in} → ${l.out}` + (last ? ": the logits, one per class (0 first, left to right), which softmax turns into the bars" : ", before the layers that follow it")));
+      const legend = legendFor(section);
+      const columns = Math.min(l.out, last ? l.out : 24), rows = Math.ceil(l.out / columns);
+      const canvas = section.appendChild(el("div", "cl-wrap")).appendChild(el("canvas", "cl-map cl-units"));
+      canvas.width = columns; canvas.height = rows;
+      Object.assign(canvas.style, { width: `${columns * (last ? 28 : 14)}px`, height: `${rows * (last ? 28 : 14)}px` });
+      if (last) {
+        const labels = section.appendChild(el("div", "cl-unit-labels"));
+        labels.style.width = canvas.style.width;
+        for (const name of classes) labels.appendChild(el("span", "", name)).title = name;
+      }
+      return { layer: l, n, section, ...legend, canvas, columns, rows };
     });
 
     // ---- State: strokes on the drawing canvas, or a test image with strokes over it. ----
-    let strokes = [], current = null, base = null, baseName = null, pending = false, last = null, lastUpdate = 0;
+    let strokes = [], current = null, base = null, baseName = null, pending = false, last = null, lastUpdate = 0, selected = null;
     const updates = [];
     const ctx = draw.getContext("2d", { willReadFrequently: true });
 
@@ -564,6 +751,7 @@
       const [input, how, onDrawing] = networkInput();
       const result = forward(model, input);
       paintInput(inputCanvas, input);
+      paintInput(tipInput, input);
       inputNote.textContent = how;
       const best = result.probabilities.indexOf(Math.max(...result.probabilities));
       const empty = !base && strokes.length === 0;   // no ink: nothing to classify, so no answer is shown
@@ -574,6 +762,7 @@
         r.row.classList.toggle("cl-best", !empty && k === best);
       });
       answer.textContent = empty ? "Nothing to classify yet: draw a digit" : `The network says ${classes[best]} (${(result.probabilities[best] * 100).toFixed(1)} %)`;
+      if (!current && spoken.textContent !== answer.textContent) spoken.textContent = answer.textContent;
       saliencyCanvas.style.display = saliencyBox.checked ? "block" : "none";
       saliencyLegend.style.display = saliencyBox.checked ? "flex" : "none";
       if (saliencyBox.checked) {
@@ -587,7 +776,7 @@
       const after = afterBox.checked;
       for (const b of sections) {
         const name = after ? b.output : b.conv, layer = result.layers[name];
-        const [C, H, W] = layer.shape, plane = H * W;
+        const [C, H, W] = layer.shape;
         // The scale always holds 0, so that zero has one fixed colour; it only widens while you draw (reset by Clear or
         // a loaded image), so colours compare from one stroke to the next.
         let min = 0, max = 0;
@@ -603,11 +792,17 @@
             const canvas = cell.appendChild(el("div", "cl-wrap")).appendChild(el("canvas", "cl-map"));
             canvas.width = W; canvas.height = H;
             canvas.style.width = canvas.style.height = `${pixels}px`;
+            canvas.setAttribute("role", "img");
+            canvas.setAttribute("aria-label", `${name}, map ${c} of ${C}, ${H}×${W}: the arrow keys move over its units, Enter shows how the selected one is computed`);
             cell.appendChild(el("div", "cl-cell-label", `#${c}`));
-            // Pointer events: a mouse hovers, a finger or a pen touches and slides.
-            canvas.addEventListener("pointermove", e => hover(b, name, c, canvas, e));
-            canvas.addEventListener("pointerdown", e => hover(b, name, c, canvas, e));
-            canvas.addEventListener("pointerleave", unhover);
+            // Pointer events: a mouse hovers, a finger or a pen touches (a swipe still scrolls the page); a click or
+            // Enter opens the unit's arithmetic.
+            const at = e => { const r = canvas.getBoundingClientRect(); return [clamp(Math.floor((e.clientY - r.top) / r.height * H), 0, H - 1), clamp(Math.floor((e.clientX - r.left) / r.width * W), 0, W - 1)]; };
+            canvas.addEventListener("pointermove", e => showUnit(b, c, ...at(e)));
+            canvas.addEventListener("pointerdown", e => showUnit(b, c, ...at(e)));
+            canvas.addEventListener("pointerleave", () => { if (document.activeElement !== canvas) unhover(); });
+            canvas.addEventListener("click", e => openConv(b, c, ...at(e)));
+            navigable(canvas, H, W, (r, q) => showUnit(b, c, r, q), (r, q) => openConv(b, c, r, q));
             b.canvases.push(canvas);
           }
           b.shown = name;
@@ -628,17 +823,30 @@
           if (mode === "map") { range = [0, 0]; for (const v of values) { if (v < range[0]) range[0] = v; if (v > range[1]) range[1] = v; } }
           paint(b.canvases[c], values, H, W, viridis(range[0], range[1]));
         }
-        b.low.textContent = mode === "map" ? "each map's lowest" : fmt(b.range[0]);
-        b.high.textContent = mode === "map" ? "its highest (0 included)" : fmt(b.range[1]);
-        const at = mode === "map" || b.range[1] <= b.range[0] ? 0 : -b.range[0] / (b.range[1] - b.range[0]) * 100;
-        Object.assign(b.zero.style, { left: `${at.toFixed(2)}%`, display: mode === "map" ? "none" : "block" });
+        setLegend(b, mode === "map" ? null : b.range, mode === "map" ? "each map's lowest" : null, mode === "map" ? "its highest (0 included)" : null);
+      }
+      // The linear layers: their own scale, 0 included, from this input alone (a few numbers, not maps to compare).
+      for (const d of dense) {
+        const values = outputOf(result, d.n).data, range = [Math.min(0, ...values), Math.max(0, ...values)];
+        const padded = Array.from({ length: d.rows * d.columns }, (_, i) => i < values.length ? values[i] : NaN);
+        paint(d.canvas, padded, d.rows, d.columns, v => Number.isNaN(v) ? [255, 255, 255] : viridis(range[0], range[1])(v));
+        d.range = range;
+        setLegend(d, range);
       }
       last = { input, result, best, onDrawing, empty, note: how };
+      if (selected) renderUnit();   // the open arithmetic follows the drawing
       const ms = performance.now() - start;
       if (updates.length >= 1000) updates.shift();   // the last 1000, for the tests and benchmarks
       updates.push(ms);
       lastUpdate = performance.now();
       status.textContent = `updated in ${ms.toFixed(1)} ms`;
+    }
+
+    function setLegend(b, range, low, high) {
+      b.low.textContent = low ?? fmt(range[0]);
+      b.high.textContent = high ?? fmt(range[1]);
+      const at = !range || range[1] <= range[0] ? 0 : -range[0] / (range[1] - range[0]) * 100;
+      Object.assign(b.zero.style, { left: `${at.toFixed(2)}%`, display: range ? "block" : "none" });
     }
 
     // While drawing, update at most every 30 ms: each pointer move would be too often, and a timer (unlike
@@ -647,6 +855,26 @@
       if (pending) return;
       pending = true;
       setTimeout(update, Math.max(0, lastUpdate + 30 - performance.now()));
+    }
+
+    // Keyboard: Tab reaches each map; the arrow keys move over its units, Enter or Space opens the selected unit's
+    // arithmetic, Escape hides the label.
+    function navigable(canvas, height, width, show, open, count = height * width) {
+      canvas.tabIndex = 0;
+      let at = null;
+      canvas.addEventListener("focus", () => { at = at || [Math.floor(height / 2), Math.floor(width / 2)]; show(...at); });
+      canvas.addEventListener("blur", unhover);
+      canvas.addEventListener("keydown", e => {
+        const move = { ArrowUp: [-1, 0], ArrowDown: [1, 0], ArrowLeft: [0, -1], ArrowRight: [0, 1] }[e.key];
+        if (move) {
+          const next = [clamp(at[0] + move[0], 0, height - 1), clamp(at[1] + move[1], 0, width - 1)];
+          if (next[0] * width + next[1] < count) at = next;
+          show(...at);
+        } else if (e.key === "Enter" || e.key === " ") open(...at);
+        else if (e.key === "Escape") unhover();
+        else return;
+        e.preventDefault();
+      });
     }
 
     // ---- Receptive fields: the input window a map pixel sees, computed by ConvLens (Inspect.ReceptiveFields). ----
@@ -663,32 +891,192 @@
         ? [transform.top + (t - transform.oy) * transform.sy, transform.left + (l - transform.ox) * transform.sx,
            transform.top + (b + 1 - transform.oy) * transform.sy, transform.left + (r + 1 - transform.ox) * transform.sx].map(v => v / DRAW * 100)
         : [t, l, b + 1, r + 1].map(v => v / size * 100);
-      const clip = v => Math.max(0, Math.min(100, v)), percent = v => `${v.toFixed(4)}%`;
-      Object.assign(box.style, { display: "block", top: percent(clip(y0)), left: percent(clip(x0)), height: percent(clip(y1) - clip(y0)), width: percent(clip(x1) - clip(x0)) });
+      const percent = v => `${v.toFixed(4)}%`;
+      Object.assign(box.style, { display: "block", top: percent(clamp(y0, 0, 100)), left: percent(clamp(x0, 0, 100)), height: percent(clamp(y1, 0, 100) - clamp(y0, 0, 100)), width: percent(clamp(x1, 0, 100) - clamp(x0, 0, 100)) });
     }
 
-    function hover(b, name, channel, canvas, e) {
-      const rect = canvas.getBoundingClientRect(), f = spec.fields[name];
-      const column = Math.min(f.width - 1, Math.max(0, Math.floor((e.clientX - rect.left) / rect.width * f.width)));
-      const row = Math.min(f.height - 1, Math.max(0, Math.floor((e.clientY - rect.top) / rect.height * f.height)));
+    // The label beside `anchor` (a map): to its right, else its left, else below or above it; always inside the window.
+    function placeTip(anchor) {
+      tip.style.display = "flex";
+      const host = root.getBoundingClientRect(), t = tip.getBoundingClientRect(), a = anchor.getBoundingClientRect();
+      const vw = document.documentElement.clientWidth || window.innerWidth, vh = window.innerHeight, gap = 8;
+      let x = a.right + gap, y = a.top;
+      if (x + t.width > vw - 4) x = a.left - gap - t.width;
+      if (x < 4) {
+        x = clamp(a.left, 4, Math.max(4, vw - t.width - 4));
+        y = a.bottom + gap + t.height <= vh - 4 ? a.bottom + gap : a.top - gap - t.height;
+      }
+      y = clamp(y, 4, Math.max(4, vh - t.height - 4));
+      Object.assign(tip.style, { left: `${x - host.left}px`, top: `${y - host.top}px` });
+    }
+
+    function showUnit(b, channel, row, column) {
+      const name = b.shown, f = spec.fields[name], canvas = b.canvases[channel];
       const w = windowOf(name, row, column);
       canvas.parentNode.appendChild(marker);
       Object.assign(marker.style, { display: "block", top: `${row / f.height * 100}%`, left: `${column / f.width * 100}%`, width: `${100 / f.width}%`, height: `${100 / f.height}%` });
       outline(inputOutline, w, null);
+      outline(tipOutline, w, null);
       if (last && last.onDrawing) outline(drawOutline, w, last.onDrawing); else outline(drawOutline, null);
       const value = last ? last.result.layers[name].data[(channel * f.height + row) * f.width + column] : NaN;
-      tip.textContent = `${name} · channel ${channel} · row ${row}, column ${column}: ${fmt(value)} (colour scale ${fmt(b.range[0])} to ${fmt(b.range[1])}). ` +
-        `It sees input rows ${w[0]}–${w[2]}, columns ${w[1]}–${w[3]} (${w[2] - w[0] + 1}×${w[3] - w[1] + 1}), outlined in red.`;
-      tip.style.display = "block";
-      tip.style.left = `${e.clientX - root.getBoundingClientRect().left + 14}px`;
-      tip.style.top = `${e.clientY - root.getBoundingClientRect().top + 14}px`;
+      tipText.textContent = `${name} · channel ${channel} · row ${row}, column ${column}: ${fmt(value)} (colour scale ${fmt(b.range[0])} to ${fmt(b.range[1])}). ` +
+        `It sees input rows ${w[0]}–${w[2]}, columns ${w[1]}–${w[3]} (${w[2] - w[0] + 1}×${w[3] - w[1] + 1}), outlined in red. Click or press Enter for its arithmetic.`;
+      placeTip(canvas);
+    }
+
+    function showDense(d, index) {
+      const values = outputOf(last.result, d.n).data;
+      marker.style.display = "block";
+      d.canvas.parentNode.appendChild(marker);
+      const r = Math.floor(index / d.columns), q = index % d.columns;
+      Object.assign(marker.style, { top: `${r / d.rows * 100}%`, left: `${q / d.columns * 100}%`, width: `${100 / d.columns}%`, height: `${100 / d.rows}%` });
+      outline(tipOutline, [0, 0, size - 1, size - 1], null);
+      outline(inputOutline, [0, 0, size - 1, size - 1], null);
+      const isLogit = d.n === model.layers.length - 1;
+      tipText.textContent = `${d.layer.name} · unit ${index}${isLogit ? ` (class ${classes[index]})` : ""}: ${fmt(values[index])} (colour scale ${fmt(d.range[0])} to ${fmt(d.range[1])}). ` +
+        "A linear unit sees the whole input. Click or press Enter for its arithmetic.";
+      placeTip(d.canvas);
     }
 
     function unhover() {
       marker.style.display = "none";
-      outline(inputOutline, null, null);
-      outline(drawOutline, null, null);
+      for (const box of [inputOutline, drawOutline, tipOutline]) outline(box, null, null);
       tip.style.display = "none";
+    }
+
+    for (const d of dense) {
+      const at = e => { const r = d.canvas.getBoundingClientRect(); return clamp(Math.floor((e.clientY - r.top) / r.height * d.rows), 0, d.rows - 1) * d.columns + clamp(Math.floor((e.clientX - r.left) / r.width * d.columns), 0, d.columns - 1); };
+      const usable = f => e => { const i = at(e); if (i < d.layer.out) f(i); };
+      d.canvas.setAttribute("role", "img");
+      d.canvas.setAttribute("aria-label", `${d.layer.name}, ${d.layer.out} units: the arrow keys move over them, Enter shows how the selected one is computed`);
+      d.canvas.addEventListener("pointermove", usable(i => showDense(d, i)));
+      d.canvas.addEventListener("pointerdown", usable(i => showDense(d, i)));
+      d.canvas.addEventListener("pointerleave", () => { if (document.activeElement !== d.canvas) unhover(); });
+      d.canvas.addEventListener("click", usable(i => openLinear(d, i)));
+      navigable(d.canvas, d.rows, d.columns, (r, q) => showDense(d, r * d.columns + q), (r, q) => openLinear(d, r * d.columns + q), d.layer.out);
+    }
+
+    // ---- A unit's arithmetic, as CNN Explainer shows it, with this network's own weights. ----
+    function openConv(b, channel, row, column) {
+      const n = indexOf[b.conv], outputShape = outputOf(last.result, indexOf[b.shown]).shape;
+      // A unit of the block's output: the conv unit it came from (the one max-pooling passed on), followed to it.
+      const index = traceBack(model, last.result, indexOf[b.shown], n, (channel * outputShape[1] + row) * outputShape[2] + column);
+      const [, H, W] = outputOf(last.result, n).shape;
+      selected = { type: "conv", block: b, unit: [Math.floor(index / (H * W)), Math.floor(index / W) % H, index % W], inputChannel: null };
+      b.section.after(unitPanel);
+      renderUnit();
+    }
+    function openLinear(d, unit) {
+      selected = { type: "linear", dense: d, unit };
+      d.section.after(unitPanel);
+      renderUnit();
+    }
+    function openSoftmax() {
+      selected = { type: "softmax" };
+      top.after(unitPanel);   // under the three columns: inside the probabilities' column it would widen it
+      renderUnit();
+    }
+    softmaxButton.addEventListener("click", openSoftmax);
+
+    // Where a linear layer's input i comes from: a map's unit after flatten, or a unit of the layer before.
+    function sourceOf(n) {
+      let m = n - 1;
+      while (m >= 0 && model.layers[m].kind.startsWith("Dropout")) m--;
+      if (m >= 0 && model.layers[m].kind === "Flatten") {
+        const [C, H, W] = last.result.inputs[m].shape;
+        let k = m - 1;
+        while (k >= 0 && model.layers[k].kind.startsWith("Dropout")) k--;
+        const name = k >= 0 ? model.layers[k].name : "the input";
+        return i => H * W === 1 ? `${name} map ${i}` : `${name} map ${Math.floor(i / (H * W))}, row ${Math.floor(i / W) % H}, column ${i % W}`;
+      }
+      const name = m >= 0 ? model.layers[m].name : "the input";
+      return i => `${name} unit ${i}`;
+    }
+
+    let panel = null;   // what the panel shows, in numbers: for the tests
+    function renderUnit() {
+      unitPanel.innerHTML = "";
+      const head = unitPanel.appendChild(el("div", "cl-unit-head"));
+      const title = head.appendChild(el("strong"));
+      const close = head.appendChild(el("button", "", "Close"));
+      close.addEventListener("click", () => { selected = null; panel = null; unitPanel.remove(); });
+      const line = (text, cls) => unitPanel.appendChild(el("p", cls || "cl-unit-line", text));
+      const result = last.result;
+      if (selected.type === "conv") {
+        const b = selected.block, n = indexOf[b.conv], [o, i, j] = selected.unit;
+        const u = convUnit(model, result, n, o, i, j), C = u.channels.length, source = n > 0 ? model.layers[n - 1].name : "the input";
+        const strongest = u.channels.reduce((k, c, m) => Math.abs(c.sum) > Math.abs(u.channels[k].sum) ? m : k, 0);
+        const c = selected.inputChannel ?? strongest, ch = u.channels[c];
+        title.textContent = `${u.layer} · map ${o} · row ${i}, column ${j} = ${fmt(u.value)}`;
+        const dil = u.dilation[0] > 1 || u.dilation[1] > 1 ? `, every ${u.dilation[0]}th row and ${u.dilation[1]}th column` : "";
+        line(`Its value is the ${u.rows}×${u.columns} patch of ${n > 0 ? source + "'s maps" : "the input"} at rows ${u.top}–${u.top + (u.rows - 1) * u.dilation[0]}, columns ${u.left}–${u.left + (u.columns - 1) * u.dilation[1]}${dil} ("pad": outside the image, counted as 0), times the kernel, summed` +
+          (C > 1 ? `, for each of the ${C} input channels; those ${C} sums added, plus the bias.` : ", plus the bias."));
+        if (C > 1) {
+          const chips = unitPanel.appendChild(el("div", "cl-chips"));
+          chips.appendChild(el("span", "", "Σ per input channel (pick one to see it):"));
+          u.channels.forEach((x, m) => {
+            const chip = chips.appendChild(el("button", m === c ? "cl-chip cl-chosen" : "cl-chip", `${m}: ${fmt(x.sum)}`));
+            chip.setAttribute("aria-pressed", String(m === c));
+            chip.addEventListener("click", () => { selected.inputChannel = m; renderUnit(); });
+          });
+        }
+        const eq = unitPanel.appendChild(el("div", "cl-eq"));
+        const named = (label, table) => { const f = eq.appendChild(el("figure")); f.appendChild(table); f.appendChild(el("figcaption", "", label)); };
+        const which = C > 1 ? ` (channel ${c})` : "";
+        named(`input patch${which}`, numberGrid(ch.patch, u.rows, u.columns, `input patch${which}`));
+        eq.appendChild(el("span", "cl-op", "×"));
+        named(`kernel${which}`, numberGrid(ch.kernel, u.rows, u.columns, `kernel${which}`));
+        eq.appendChild(el("span", "cl-op", "="));
+        named("products", numberGrid(ch.products, u.rows, u.columns, "products"));
+        eq.appendChild(el("span", "cl-op", `Σ = ${fmt(ch.sum)}`));
+        line((C > 1 ? `Σ over the ${C} channels: ${fmt(u.total - u.bias)}` : `Σ ${fmt(ch.sum)}`) + ` + bias ${fmt(u.bias)} = ${fmt(u.total)}: the map's value, ${fmt(u.value)}.`, "cl-unit-line cl-total");
+        const steps = follow(model, result, n, (o * outputOf(result, n).shape[1] + i) * outputOf(result, n).shape[2] + j, b.output);
+        for (const s of steps) {
+          if (s.missed) { line(`${s.layer}: no pooling window covers this unit, so it goes no further.`); break; }
+          const p = line(`→ ${stepText(s)}`, "cl-unit-line cl-step");
+          if (s.window) p.appendChild(numberGrid(s.window, s.rows, s.columns, `${s.layer}'s window`)).classList.add("cl-inline");
+        }
+        const end = steps.length ? steps[steps.length - 1] : null;
+        if (end && !end.missed && b.output !== b.conv)
+          line(`That is ${end.layer} map ${end.unit[0]}, row ${end.unit[1]}, column ${end.unit[2]}: what the next layer receives.`);
+        panel = { ...u, steps, shownChannel: c };
+      } else if (selected.type === "linear") {
+        const d = selected.dense, u = linearUnit(model, result, d.n, selected.unit), label = sourceOf(d.n);
+        const isLogit = d.n === model.layers.length - 1;
+        title.textContent = `${u.layer} · unit ${u.unit}${isLogit ? ` (the logit of class ${classes[u.unit]})` : ""} = ${fmt(u.value)}`;
+        line(`Its value is each of its ${u.count} inputs times its weight, all added, plus the bias. ${u.zeros} of the inputs are 0 and add nothing. The ${u.top.length} largest products:`);
+        const table = unitPanel.appendChild(el("table", "cl-products"));
+        const header = table.appendChild(el("tr"));
+        for (const h of ["input", "value", "× weight", "= product"]) header.appendChild(el("th", "", h));
+        for (const t of u.top) {
+          const tr = table.appendChild(el("tr"));
+          tr.appendChild(el("td", "", label(t.index)));
+          for (const v of [t.input, t.weight, t.product]) tr.appendChild(el("td", "cl-number", fmt(v)));
+        }
+        line(`The other ${u.count - u.top.length} products add up to ${fmt(u.rest)}. Σ of all ${u.count}: ${fmt(u.total - u.bias)} + bias ${fmt(u.bias)} = ${fmt(u.total)}: the unit's value, ${fmt(u.value)}.`, "cl-unit-line cl-total");
+        const steps = isLogit ? [] : follow(model, result, d.n, u.unit, null);
+        for (const s of steps) line(`→ ${stepText(s)}`, "cl-unit-line cl-step");
+        if (isLogit) {
+          const p = line("The bars are softmax of the logits: ", "cl-unit-line");
+          p.appendChild(el("button", "cl-link", "show it")).addEventListener("click", openSoftmax);
+        }
+        panel = { ...u, steps };
+      } else {
+        const s = softmaxOf(result.logits);
+        title.textContent = "Softmax: from the logits to the bars";
+        line(`Each probability is e^(logit − the largest logit) divided by the sum of all ${s.logits.length}. Taking the largest logit (${fmt(s.top)}) away first changes no probability, and keeps e^logit from overflowing.`);
+        const table = unitPanel.appendChild(el("table", "cl-products"));
+        const header = table.appendChild(el("tr"));
+        for (const h of ["class", "logit", "− largest", "e^(…)", "÷ Σ = probability"]) header.appendChild(el("th", "", h));
+        s.logits.forEach((z, k) => {
+          const tr = table.appendChild(el("tr", k === last.best ? "cl-chosen" : ""));
+          tr.appendChild(el("td", "", classes[k]));
+          for (const v of [z, z - s.top, s.exps[k]]) tr.appendChild(el("td", "cl-number", fmt(v)));
+          tr.appendChild(el("td", "cl-number", `${(s.probabilities[k] * 100).toFixed(1)} %`));
+        });
+        line(`Σ e^(…) = ${fmt(s.sum)}.` + (last.empty ? " (Nothing is drawn: these are the logits of a black image, which the bars do not show.)" : ""), "cl-unit-line cl-total");
+        panel = s;
+      }
     }
 
     // ---- Input: pointer events cover the mouse, touch and pens alike. ----
@@ -697,9 +1085,9 @@
       return [(e.clientX - rect.left) / rect.width * DRAW, (e.clientY - rect.top) / rect.height * DRAW];
     }
     // One pointer draws at a time: a second finger or a resting palm is ignored, and so are the mouse's other buttons.
-    let drawing = null;
+    let drawing = null, penDown = false;
     draw.addEventListener("pointerdown", e => {
-      if (drawing !== null || e.button !== 0) return;
+      if (drawing !== null || penDown || e.button !== 0) return;
       e.preventDefault();
       drawing = e.pointerId;
       try { draw.setPointerCapture(e.pointerId); } catch { /* a synthetic pointer cannot be captured */ }
@@ -717,6 +1105,29 @@
     const end = e => { if (current && e.pointerId === drawing) { current = null; drawing = null; update(); } };
     draw.addEventListener("pointerup", end);
     draw.addEventListener("pointercancel", end);
+
+    // The keyboard's pen: the arrow keys move it (one input pixel, or four with Shift), Space or Enter puts it down or
+    // lifts it, and a ring shows where it is, dashed while lifted.
+    let penAt = [DRAW / 2, DRAW / 2];
+    const showPen = () => Object.assign(pen.style, { display: "block", left: `${penAt[0] / DRAW * 100}%`, top: `${penAt[1] / DRAW * 100}%`, borderStyle: penDown ? "solid" : "dashed" });
+    const lift = () => { if (penDown) { penDown = false; current = null; update(); } };
+    draw.addEventListener("focus", showPen);
+    draw.addEventListener("blur", () => { lift(); pen.style.display = "none"; });
+    draw.addEventListener("keydown", e => {
+      const step = e.shiftKey ? 4 * SCALE : SCALE;
+      const move = { ArrowUp: [0, -step], ArrowDown: [0, step], ArrowLeft: [-step, 0], ArrowRight: [step, 0] }[e.key];
+      if (move) {
+        penAt = [clamp(penAt[0] + move[0], 0, DRAW - 1), clamp(penAt[1] + move[1], 0, DRAW - 1)];
+        if (penDown) { current.push([...penAt]); stroke(current, current.length - 1); schedule(); }
+      } else if (e.key === " " || e.key === "Enter") {
+        if (penDown) lift();
+        else if (drawing === null) { penDown = true; current = [[...penAt]]; strokes.push(current); stroke(current, 0); schedule(); }
+      } else if (e.key === "Escape") lift();
+      else return;
+      e.preventDefault();
+      showPen();
+    });
+
     afterBox.addEventListener("change", update);
     scaleBox.addEventListener("change", update);
     saliencyBox.addEventListener("change", update);
@@ -731,7 +1142,7 @@
       return out;
     }
     function loadTest(n) {
-      n = Math.max(0, Math.min(testCount - 1, Math.floor(Number(n) || 0)));
+      n = clamp(Math.floor(Number(n) || 0), 0, testCount - 1);
       if (indexBox) indexBox.value = n;
       base = testImage(n);
       baseName = `Test image ${n}, labelled ${classes[testLabels[n]]}`;
@@ -750,19 +1161,41 @@
     redraw();
     update();
 
+    // The open panel: its numbers, and every number as it is shown (table cells, channel sums, lines), for the tests.
+    const shown = () => panel && { ...panel, text: unitPanel.textContent,
+      cells: [...unitPanel.querySelectorAll("td")].map(t => t.textContent), chips: [...unitPanel.querySelectorAll(".cl-chip")].map(t => t.textContent),
+      lines: [...unitPanel.querySelectorAll("p")].map(t => t.textContent) };
+    const rect = e => { const r = e.getBoundingClientRect(); return { top: r.top, left: r.left, bottom: r.bottom, right: r.right }; };
     // What tests and benchmarks read: the same functions the page uses.
     const api = {
       forward: input => forward(model, input),
       root, testImage, loadTest, testCount, testLabels, update, updates, fields: spec.fields, canvas: draw,
       state: () => ({ prediction: last.empty ? null : last.best, probabilities: last.result.probabilities, input: Array.from(last.input), strokes: strokes.length,
-        answer: answer.textContent, note: last.note }),
+        answer: answer.textContent, spoken: spoken.textContent, note: last.note }),
       clear: () => clearButton.click(), undo: () => undoButton.click(),
       hover: (block, channel, row, column) => {
         const b = sections[block], canvas = b.canvases[channel], rect = canvas.getBoundingClientRect(), f = spec.fields[b.shown];
         const e = new PointerEvent("pointermove", { clientX: rect.left + (column + 0.5) / f.width * rect.width, clientY: rect.top + (row + 0.5) / f.height * rect.height, bubbles: true });
         canvas.dispatchEvent(e);
-        return { tip: tip.textContent, outline: inputOutline.style.cssText, onDrawing: drawOutline.style.cssText };
+        return { tip: tipText.textContent, outline: inputOutline.style.cssText, onDrawing: drawOutline.style.cssText };
       },
+      // Where things are on screen, in the window's coordinates, for the layout tests.
+      layout: () => ({
+        viewport: [document.documentElement.clientWidth, window.innerHeight],
+        draw: rect(draw), input: rect(inputCanvas), answer: rect(answer), bars: rect(bars), tip: tip.style.display === "none" ? null : rect(tip),
+        tipOutline: tipOutline.style.display === "block" ? rect(tipOutline) : null, marker: marker.style.display === "block" ? rect(marker) : null,
+        sections: sections.map(b => ({ heading: rect(b.heading), canvases: b.canvases.map(rect) })),
+        touch: { draw: getComputedStyle(draw).touchAction, maps: sections.map(b => getComputedStyle(b.canvases[0]).touchAction) },
+      }),
+      sections: () => sections.map(b => b.section).concat(dense.map(d => d.section)),
+      mapCanvas: (block, channel) => sections[block].canvases[channel],
+      denseCanvas: k => dense[k].canvas,
+      // Opens a unit's arithmetic as a click would, and returns the numbers the panel shows and its text.
+      unit: (block, channel, row, column) => { openConv(sections[block], channel, row, column); return shown(); },
+      pickChannel: c => { selected.inputChannel = c; renderUnit(); return shown(); },
+      linear: (k, unit) => { openLinear(dense[k], unit); return shown(); },
+      softmax: () => { openSoftmax(); return shown(); },
+      panel: shown,
       showAfter: on => { afterBox.checked = on; update(); },
       showSaliency: on => { saliencyBox.checked = on; update(); },
       setScale: mode => { scaleBox.value = mode; update(); },
@@ -776,5 +1209,5 @@
     return api;
   }
 
-  window.ConvLensExplorer = { mount, forward, saliency, preprocess, renderStrokes };
+  window.ConvLensExplorer = { mount, forward, saliency, preprocess, renderStrokes, convUnit, linearUnit, softmaxOf, follow };
 })();

@@ -1,0 +1,273 @@
+using System.Globalization;
+using System.Net;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Xunit.Abstractions;
+using static TorchSharp.torch;
+using F = TorchSharp.torch.nn.functional;
+
+namespace ConvLens.Tests;
+
+/// <summary>
+/// The explorer as people see it: at a laptop's, a tablet's and a phone's viewport (the page in an iframe of exactly
+/// that size, so that the window, the container queries and scrolling are real), by keyboard, and the arithmetic of a
+/// clicked unit, every number on it compared with TorchSharp on the shipped model.
+/// </summary>
+[Collection(TorchRandom.Name)]
+public class ExplorerScreenTests(ITestOutputHelper output)
+{
+    /// <summary>A page holding <paramref name="page"/> in an iframe of exactly <paramref name="width"/>×<paramref name="height"/>.</summary>
+    static string Framed(string page, int width, int height) => Browser.Page(
+        $"<iframe style=\"width:{width}px;height:{height}px;border:0\" srcdoc=\"{WebUtility.HtmlEncode(page)}\"></iframe>").Replace("<body>", "<body style=\"margin:0\">");
+
+    // Waits for the framed page's explorer; `win` is the frame's window and `ex` its explorer.
+    const string InFrame = """
+        const frame = document.querySelector("iframe");
+        await new Promise(r => { const check = () => frame.contentWindow && frame.contentWindow.convlensExplorers ? r() : setTimeout(check, 20); check(); });
+        const win = frame.contentWindow, doc = win.document, ex = win.convlensExplorers[0];
+        const inside = (r, [w, h]) => !!r && r.left >= 0 && r.top >= 0 && r.right <= w && r.bottom <= h;
+        const overlap = (a, b) => !!a && !!b && a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
+        """;
+
+    [SkippableTheory]
+    [InlineData(1366, 768)]   // a laptop
+    [InlineData(768, 1024)]   // a tablet, upright
+    [InlineData(390, 844)]    // a phone
+    public void The_field_stays_in_sight_while_any_layer_is_hovered_and_the_probabilities_while_drawing(int width, int height)
+    {
+        Needs.Chromium();
+        using var model = Shared.ShippedModel();
+        var result = Browser.Evaluate(Framed(Explorer.Page(model, Shared.Mnist.Test, 10), width, height), InFrame + """
+            ex.loadTest(4);
+            const hovered = [];
+            for (const after of [false, true]) {
+              ex.showAfter(after);
+              const sections = ex.layout().sections;
+              for (let k = 0; k < sections.length; k++) {
+                const count = sections[k].canvases.length;
+                for (const c of [0, Math.floor(count / 2), count - 1])        // the first map, one in the middle, the last
+                  for (const [row, column] of [[0, 0], [3, 3]]) {
+                    ex.mapCanvas(k, c).scrollIntoView({ block: "center" });
+                    ex.hover(k, c, row, column);
+                    const l = ex.layout();
+                    hovered.push({ where: `${after ? "output" : "conv"} block ${k} map ${c} (${row}, ${column})`,
+                                   field: inside(l.tipOutline, l.viewport), label: inside(l.tip, l.viewport), covers: overlap(l.tip, l.marker) });
+                  }
+              }
+            }
+            // Drawing: the drawing column's top at the window's top, as when a finger is on the canvas.
+            ex.canvas.parentNode.parentNode.scrollIntoView({ block: "start" });
+            const l = ex.layout();
+            return { hovered, viewport: l.viewport, draw: l.draw, answer: l.answer, bars: l.bars, touch: l.touch,
+                     overflow: doc.documentElement.scrollWidth - l.viewport[0], hint: doc.querySelector(".cl-hint").textContent, page: doc.body.innerText };
+            """, width + 40, height + 40);
+        Assert.Equal([width, height], result.GetProperty("viewport").EnumerateArray().Select(v => v.GetInt32()));
+        foreach (var h in result.GetProperty("hovered").EnumerateArray())
+        {
+            string where = h.GetProperty("where").GetString()!;
+            Assert.True(h.GetProperty("field").GetBoolean(), $"{width}×{height}, {where}: the field's outline is off screen");
+            Assert.True(h.GetProperty("label").GetBoolean(), $"{width}×{height}, {where}: the label is off screen");
+            Assert.False(h.GetProperty("covers").GetBoolean(), $"{width}×{height}, {where}: the label covers the hovered unit");
+        }
+        double bottom = height;
+        foreach (var part in new[] { "draw", "answer", "bars" })
+        {
+            var r = result.GetProperty(part);
+            Assert.True(r.GetProperty("top").GetDouble() >= 0 && r.GetProperty("bottom").GetDouble() <= bottom,
+                $"{width}×{height}: while drawing, {part} spans {r.GetProperty("top").GetDouble():F0}–{r.GetProperty("bottom").GetDouble():F0} px of {height}");
+        }
+        Assert.True(result.GetProperty("overflow").GetDouble() <= 0, $"{width}×{height}: the page scrolls sideways");
+        // A swipe over the maps scrolls the page; only the drawing keeps the finger.
+        Assert.Equal("none", result.GetProperty("touch").GetProperty("draw").GetString());
+        Assert.All(result.GetProperty("touch").GetProperty("maps").EnumerateArray(), t => Assert.Equal("pan-y", t.GetString()));
+        // The text says nothing about a side the layout may not put things on.
+        Assert.DoesNotMatch(new Regex(@"\b(on|to) the (right|left)\b"), result.GetProperty("page").GetString()!);
+        output.WriteLine($"{width}×{height}: {result.GetProperty("hovered").GetArrayLength()} hovers in sight; while drawing the bars end at {result.GetProperty("bars").GetProperty("bottom").GetDouble():F0} px");
+    }
+
+    [SkippableFact]
+    public void Keyboard_users_draw_move_over_units_and_open_their_arithmetic_and_every_control_is_labelled()
+    {
+        Needs.Chromium();
+        using var model = Shared.ShippedModel();
+        var result = Browser.Evaluate(Framed(Explorer.Page(model, Shared.Mnist.Test, 10), 1366, 768), InFrame + """
+            const key = (target, k, shift = false) => target.dispatchEvent(new win.KeyboardEvent("keydown", { key: k, shiftKey: shift, bubbles: true, cancelable: true }));
+            // A "1" by keyboard: pen to the top, down, 16 steps down, up.
+            ex.canvas.focus();
+            for (let i = 0; i < 3; i++) key(ex.canvas, "ArrowUp", true);
+            key(ex.canvas, " ");
+            for (let i = 0; i < 16; i++) key(ex.canvas, "ArrowDown");
+            key(ex.canvas, " ");
+            const drawn = ex.state();
+            // A conv2 map: focus shows its centre unit; the arrow keys move; Enter opens the arithmetic.
+            const map = ex.mapCanvas(1, 5);
+            map.focus();
+            const focused = ex.layout().tip !== null;
+            key(map, "ArrowLeft"); key(map, "ArrowUp");
+            const tip = doc.querySelector(".cl-tip-text").textContent;
+            key(map, "Enter");
+            const panel = ex.panel();
+            // What has no name for a screen reader: canvases, inputs, selects and buttons without a label, text or aria-label.
+            const unnamed = [...doc.querySelectorAll("canvas[tabindex], input, select, button")].filter(e =>
+              !(e.getAttribute("aria-label") || e.closest("label") || e.textContent.trim())).map(e => e.outerHTML.slice(0, 80));
+            const live = doc.querySelector("[aria-live]");
+            return { strokes: drawn.strokes, prediction: drawn.prediction, spoken: drawn.spoken, answer: drawn.answer, focused, tip,
+                     panel: panel && panel.lines[0], title: panel && panel.text.slice(0, 60), unnamed, live: live && live.getAttribute("aria-live"),
+                     focusable: [...doc.querySelectorAll(".cl-map")].every(c => c.tabIndex === 0) };
+            """);
+        Assert.Equal(1, result.GetProperty("strokes").GetInt32());
+        Assert.Equal(1, result.GetProperty("prediction").GetInt32());   // a straight vertical stroke reads as 1
+        Assert.Equal(result.GetProperty("answer").GetString(), result.GetProperty("spoken").GetString());
+        Assert.Equal("polite", result.GetProperty("live").GetString());
+        Assert.True(result.GetProperty("focused").GetBoolean(), "focusing a map shows no unit");
+        Assert.Contains("conv2 · channel 5 · row 6, column 6", result.GetProperty("tip").GetString());
+        Assert.StartsWith("conv2 · map 5 · row 6, column 6 =", result.GetProperty("title").GetString());
+        Assert.True(result.GetProperty("focusable").GetBoolean(), "a map cannot be reached with Tab");
+        Assert.Empty(result.GetProperty("unnamed").EnumerateArray());
+    }
+
+    // The page's number format: 0 decimals from 100, 2 from 1, else 3. A shown number must be TorchSharp's to within
+    // half its last digit (plus float32's error).
+    static void Shown(string shown, double torch, string what)
+    {
+        double value = double.Parse(shown.Replace('−', '-'), CultureInfo.InvariantCulture);
+        double step = Math.Abs(torch) >= 100 ? 1 : Math.Abs(torch) >= 1 ? 0.01 : 0.001;
+        Assert.True(Math.Abs(value - torch) <= step / 2 + 1e-4 * Math.Max(1, Math.Abs(torch)), $"{what}: the page shows {shown}, TorchSharp gives {torch:G6}");
+    }
+
+    static IEnumerable<string> Numbers(string text) => Regex.Matches(text, @"-?\d+\.\d+").Select(m => m.Value);
+
+    [SkippableFact]
+    public void Every_number_a_clicked_unit_shows_is_TorchSharps_from_the_patch_to_the_softmax()
+    {
+        Needs.Chromium();
+        using var model = Shared.ShippedModel();
+        const int image = 0;
+        var page = Browser.Evaluate(Explorer.Page(model, Shared.Mnist.Test, 5), $$"""
+            const ex = convlensExplorers[0];
+            ex.loadTest({{image}});
+            const conv1 = ex.unit(0, 3, 14, 9), corner = ex.unit(0, 0, 0, 1);
+            const conv2 = ex.unit(1, 5, 7, 7), channels = [];
+            for (let c = 0; c < 16; c++) channels.push(ex.pickChannel(c).cells);
+            const fc1 = ex.linear(0, 17), fc2 = ex.linear(1, 7), softmax = ex.softmax();
+            ex.showAfter(true);
+            const fromOutput = ex.unit(1, 5, 3, 3);
+            return { conv1, corner, conv2, channels, fc1, fc2, softmax, fromOutput };
+            """);
+        using var scope = NewDisposeScope();
+        using var input = Shared.Mnist.Test.Image(image);
+        var plan = model.Plan;
+        var maps = Inspection.Inspect.FeatureMaps(model, input, plan.Layers.Select(l => l.Name).ToArray());
+        Tensor Weight(string layer) => model.Layer(layer).named_parameters().First(p => p.name == "weight").parameter.detach();
+        Tensor Bias(string layer) => model.Layer(layer).named_parameters().First(p => p.name == "bias").parameter.detach();
+        Tensor InputOf(string layer) { int n = plan.Layers.ToList().FindIndex(l => l.Name == layer); return n == 0 ? input[0] : maps[plan.Layers[n - 1].Name]; }
+        int checkedNumbers = 0;
+        void Check(string shown, double torch, string what) { Shown(shown, torch, what); checkedNumbers++; }
+
+        // A conv unit: patch × kernel per input channel, the products, their sum; the channels' sums plus the bias; the
+        // value on the map; then the pool window it falls in and the ReLU.
+        void ConvUnit(JsonElement shown, string layer, int o, int i, int j, IReadOnlyList<string[]>? perChannel)
+        {
+            var (k, p) = (plan[layer].Kernel![0], plan[layer].Padding![0]);
+            using var padded = F.pad(InputOf(layer), [p, p, p, p]);
+            using var kernel = Weight(layer)[o];
+            int C = (int)kernel.shape[0];
+            using var patches = padded[.., i..(i + k), j..(j + k)];
+            using var products = patches * kernel;
+            var sums = products.sum([1, 2]).data<float>().ToArray();
+            double bias = Bias(layer)[o].item<float>(), value = maps[layer][o, i, j].item<float>();
+            Assert.Equal(value, shown.GetProperty("value").GetDouble(), 4);
+            Assert.Equal(sums.Sum() + bias, shown.GetProperty("total").GetDouble(), 4);
+            int shownChannel = shown.GetProperty("shownChannel").GetInt32();
+            for (int c = 0; c < C; c++)
+            {
+                var cells = perChannel?[c] ?? (c == shownChannel ? shown.GetProperty("cells").EnumerateArray().Select(e => e.GetString()!).ToArray() : null);
+                if (cells is null) continue;
+                var (patch, weights, product) = (patches[c].flatten().data<float>().ToArray(), kernel[c].flatten().data<float>().ToArray(), products[c].flatten().data<float>().ToArray());
+                for (int t = 0; t < k * k; t++)
+                {
+                    int r = i - p + t / k, q = j - p + t % k;
+                    if (r < 0 || q < 0 || r >= padded.shape[1] - 2 * p || q >= padded.shape[2] - 2 * p) Assert.Equal("pad", cells[t]);
+                    else Check(cells[t], patch[t], $"{layer} ({o}, {i}, {j}) channel {c} patch [{t / k}, {t % k}]");
+                    Check(cells[k * k + t], weights[t], $"{layer} kernel {o} channel {c} [{t / k}, {t % k}]");
+                    Check(cells[2 * k * k + t], product[t], $"{layer} ({o}, {i}, {j}) channel {c} product [{t / k}, {t % k}]");
+                }
+            }
+            if (C > 1)
+                foreach (var (chip, c) in shown.GetProperty("chips").EnumerateArray().Select((e, c) => (e.GetString()!, c)))
+                    Check(chip.Split(": ")[1], sums[c], $"{layer} ({o}, {i}, {j}) channel {c}'s sum");
+            // "Σ over the 16 channels: S + bias B = T: the map's value, V."
+            var total = Numbers(shown.GetProperty("lines").EnumerateArray().Select(e => e.GetString()!).Single(l => l.Contains("+ bias"))).ToArray();
+            Check(total[0], sums.Sum(), $"{layer} Σ"); Check(total[1], bias, $"{layer} bias"); Check(total[2], sums.Sum() + bias, $"{layer} total"); Check(total[3], value, $"{layer} value");
+            // The pool window (2×2, stride 2) it falls in, its largest, and the ReLU.
+            string pool = plan.Layers[plan.Layers.ToList().FindIndex(l => l.Name == layer) + 1].Name;
+            var window = shown.GetProperty("cells").EnumerateArray().Skip(3 * k * k).Select(e => e.GetString()!).ToArray();
+            using var expected = maps[layer][o, (i / 2 * 2)..(i / 2 * 2 + 2), (j / 2 * 2)..(j / 2 * 2 + 2)].flatten();
+            var pooled = expected.data<float>().ToArray();
+            Assert.Equal(4, window.Length);
+            for (int t = 0; t < 4; t++) Check(window[t], pooled[t], $"{pool} window [{t / 2}, {t % 2}]");
+            var steps = shown.GetProperty("steps").EnumerateArray().ToArray();
+            Assert.Equal(maps[pool][o, i / 2, j / 2].item<float>(), steps[0].GetProperty("value").GetDouble(), 4);
+            Assert.Equal(pooled.Max(), steps[0].GetProperty("value").GetDouble(), 4);
+            Assert.Equal(Math.Max(0, pooled.Max()), steps[1].GetProperty("value").GetDouble(), 4);
+            string relu = plan.Layers[plan.Layers.ToList().FindIndex(l => l.Name == pool) + 1].Name;
+            Assert.Equal(maps[relu][o, i / 2, j / 2].item<float>(), steps[1].GetProperty("value").GetDouble(), 4);
+        }
+        ConvUnit(page.GetProperty("conv1"), "conv1", 3, 14, 9, null);
+        ConvUnit(page.GetProperty("corner"), "conv1", 0, 0, 1, null);   // the window hangs over the padding
+        var channels = page.GetProperty("channels").EnumerateArray().Select(c => c.EnumerateArray().Select(e => e.GetString()!).ToArray()).ToList();
+        ConvUnit(page.GetProperty("conv2"), "conv2", 5, 7, 7, channels);
+
+        // A unit of relu2 opens the conv2 unit that max-pooling passed on, followed to it.
+        var fromOutput = page.GetProperty("fromOutput");
+        var unit = fromOutput.GetProperty("unit").EnumerateArray().Select(e => e.GetInt32()).ToArray();
+        using (var window = maps["conv2"][5, 6..8, 6..8])
+            Assert.Equal(window.max().item<float>(), maps["conv2"][5, unit[1], unit[2]].item<float>());
+        Assert.Equal(maps["relu2"][5, 3, 3].item<float>(), fromOutput.GetProperty("steps")[1].GetProperty("value").GetDouble(), 4);
+
+        // Linear units: the largest products, the rest, the sum, the bias; and the logits' softmax.
+        void LinearUnit(JsonElement shown, string layer, int j, Func<int, string> source)
+        {
+            var x = InputOf(layer).flatten().data<float>().ToArray();
+            var w = Weight(layer)[j].data<float>().ToArray();
+            var products = x.Zip(w, (a, b) => (double)a * b).ToArray();
+            double bias = Bias(layer)[j].item<float>(), value = maps[layer].flatten()[j].item<float>();
+            var order = Enumerable.Range(0, x.Length).OrderByDescending(i => Math.Abs(products[i])).ToArray();
+            var cells = shown.GetProperty("cells").EnumerateArray().Select(e => e.GetString()!).ToArray();
+            var top = shown.GetProperty("top").EnumerateArray().ToArray();
+            for (int t = 0; t < top.Length; t++)
+            {
+                int i = top[t].GetProperty("index").GetInt32();
+                Assert.True(Math.Abs(products[i]) >= Math.Abs(products[order[top.Length]]) - 1e-6, $"{layer} unit {j}: input {i} is not among the largest products");
+                Assert.Equal(source(i), cells[4 * t]);
+                Check(cells[4 * t + 1], x[i], $"{layer} unit {j} input {i}");
+                Check(cells[4 * t + 2], w[i], $"{layer} unit {j} weight {i}");
+                Check(cells[4 * t + 3], products[i], $"{layer} unit {j} product {i}");
+            }
+            Assert.Equal(x.Count(v => v == 0), shown.GetProperty("zeros").GetInt32());
+            // "The other N products add up to R. Σ of all N: S + bias B = T: the unit's value, V."
+            var line = Numbers(shown.GetProperty("lines").EnumerateArray().Select(e => e.GetString()!).Single(l => l.Contains("+ bias"))).ToArray();
+            double rest = order.Skip(top.Length).Sum(i => products[i]);
+            Check(line[0], rest, $"{layer} unit {j} rest"); Check(line[1], products.Sum(), $"{layer} unit {j} Σ");
+            Check(line[2], bias, $"{layer} unit {j} bias"); Check(line[3], products.Sum() + bias, $"{layer} unit {j} total"); Check(line[4], value, $"{layer} unit {j} value");
+        }
+        LinearUnit(page.GetProperty("fc1"), "fc1", 17, i => $"relu2 map {i / 49}, row {i / 7 % 7}, column {i % 7}");   // through flatten and drop1
+        LinearUnit(page.GetProperty("fc2"), "fc2", 7, i => $"relu3 unit {i}");                                          // through drop2
+        Assert.Contains("relu3 (ReLU): max(0, ", page.GetProperty("fc1").GetProperty("text").GetString());
+
+        var logits = maps["fc2"].data<float>().ToArray();
+        using var probabilities = softmax(maps["fc2"], 0);
+        var p = probabilities.data<float>().ToArray();
+        double largest = logits.Max();
+        var rows = page.GetProperty("softmax").GetProperty("cells").EnumerateArray().Select(e => e.GetString()!).ToArray();
+        for (int c = 0; c < 10; c++)
+        {
+            Assert.Equal(c.ToString(), rows[5 * c]);
+            Check(rows[5 * c + 1], logits[c], $"logit {c}");
+            Check(rows[5 * c + 2], logits[c] - largest, $"logit {c} − the largest");
+            Check(rows[5 * c + 3], Math.Exp(logits[c] - largest), $"e^(logit {c} − the largest)");
+            Check(rows[5 * c + 4].Replace(" %", ""), p[c] * 100, $"probability {c} in %");
+        }
+        output.WriteLine($"{checkedNumbers} numbers shown on conv1, conv2 (all 16 channels), fc1, fc2 and softmax units of test image {image} equal TorchSharp's");
+    }
+}
