@@ -15,7 +15,7 @@ public class NotebookClaimsTests
 {
     const int Size = 21;
 
-    static string NotebookSource(string notebook) =>
+    internal static string NotebookSource(string notebook) =>
         string.Concat(JsonNode.Parse(File.ReadAllText(Path.Combine(Shared.RepositoryRoot, "notebooks", notebook + ".ipynb")))!["cells"]!.AsArray()
             .Select(c => string.Concat(c!["source"]!.AsArray().Select(l => (string)l!)) + "\n"));
 

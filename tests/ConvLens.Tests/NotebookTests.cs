@@ -142,9 +142,41 @@ public class NotebookTests(WorkbookRuns runs) : IClassFixture<WorkbookRuns>
         Assert.Contains($"test accuracy {test.Groups[1].Value} % ({test.Groups[2].Value} of 10000 right)", evaluation);
     }
 
+    static double Number(string text) => double.Parse(text.Replace(",", ""), CultureInfo.InvariantCulture);
+
     [Fact]
-    public void The_by_hand_reads_equal_the_library()
+    public void What_the_notebooks_compute_by_hand_equals_what_the_library_computes()
     {
+        // 01: one conv value, one pooled value, the output-size formula, the bias and the channels.
+        var first = AllText(runs.AsShipped, "01-what-a-cnn-does");
+        var conv = Regex.Match(first, @"by hand, Σ patch × filter: (-?[\d.]+);  conv2d at \(12, 7\): (-?[\d.]+)");
+        Assert.True(conv.Success, first);
+        Assert.Equal(conv.Groups[1].Value, conv.Groups[2].Value);
+        Assert.True(Number(conv.Groups[1].Value) > 1, "row 12, column 7 is on a stroke's left edge: the vertical filter answers strongly");
+        var pool = Regex.Match(first, @"its largest: (-?[\d.]+);  max_pool2d at \(6, 3\): (-?[\d.]+)");
+        Assert.True(pool.Success, first);
+        Assert.Equal(pool.Groups[1].Value, pool.Groups[2].Value);
+        Assert.Contains("the formula: 13×13;  conv2d: 1×2×13×13", first);
+        Assert.Contains("map 0 − map 1, everywhere: 0.2500 to 0.2500 (the bias)", first);
+        var channels = Regex.Match(first, @"the largest difference from the sum of 4 single-channel convolutions: ([\d.E+-]+)");
+        Assert.True(channels.Success && Number(channels.Groups[1].Value) < 1e-5, first);
+
+        // 02: the parameters counted from the plan, and fc1's share.
+        var define = AllText(runs.AsShipped, "02-define-and-train");
+        Assert.Contains("by hand    164,842;  torch counts 164,842", define);
+        Assert.Matches(@"fc1\s+150,624\s+91\.4 %", define);
+
+        // 03: softmax by hand, digit by digit, as Trainer.Predict gives it.
+        var evaluate = AllText(runs.AsShipped, "03-evaluate");
+        var rows = Regex.Matches(evaluate, @"(\d): logit +-?[\d.]+   e\^\(…\) [\d.]+   by hand +([\d.]+ %)   Trainer\.Predict +([\d.]+ %)");
+        Assert.Equal(10, rows.Count);
+        Assert.All(rows, r => Assert.Equal(r.Groups[2].Value, r.Groups[3].Value));
+
+        // 05: one unit of conv1 and one of conv2 (summed over its 16 input channels), with the trained weights.
+        var units = Regex.Matches(AllText(runs.AsShipped, "05-visualize-feature-maps"), @"(conv\d) map 0 at \(\d+, \d+\): Σ over (\d+) input channels? of patch × kernel = -?[\d.]+, \+ bias -?[\d.]+ = (-?[\d.]+);  the hook: (-?[\d.]+)");
+        Assert.Equal(["conv1 1", "conv2 16"], units.Select(u => $"{u.Groups[1].Value} {u.Groups[2].Value}"));
+        Assert.All(units, u => Assert.Equal(u.Groups[3].Value, u.Groups[4].Value));
+
         Assert.Contains("Inspect.Filters(model, \"conv1\") equals conv1.weight: True", AllText(runs.AsShipped, "04-visualize-filters"));
         var maps = AllText(runs.AsShipped, "05-visualize-feature-maps");
         Assert.Contains("the hook kept conv1's output for training image 4: shape [1, 16, 28, 28]", maps);
@@ -155,7 +187,7 @@ public class NotebookTests(WorkbookRuns runs) : IClassFixture<WorkbookRuns>
     public void Notebook_06_shows_filters_over_time_with_every_snapshot_and_integrated_gradients_add_up()
     {
         var why = AllText(runs.AsShipped, "06-why-the-network-decides");
-        AssertComplete(why, "black");
+        AssertComplete(why, "blank");
         // 3 epochs of 375 batches, a snapshot before training, at batches 100, 200, 300 and after each epoch: 13.
         var overTime = Charts(Outputs(runs.AsShipped, "06-why-the-network-decides")).First(c => c.Contains("conv1 filters, before training"));
         Assert.Contains("\"sliders\"", overTime);
@@ -236,9 +268,10 @@ public class NotebookTests(WorkbookRuns runs) : IClassFixture<WorkbookRuns>
         Assert.Equal(3, dropout.Count);
         Assert.True(dropout.Distinct().Count() > 1, string.Join(", ", dropout));
         Assert.Contains("listens most to conv1's filter 0", AllText(runs.Exercises, "04-visualize-filters"));
-        Assert.Contains("maps stay under a tenth of the strongest", AllText(runs.Exercises, "05-visualize-feature-maps"));
+        Assert.Matches(@"conv2's maps, strongest first: #\d+ 100 %, #\d+ \d+ %", AllText(runs.Exercises, "05-visualize-feature-maps"));
+        Assert.Matches(@"the network says \d, [\d.]+ % sure", AllText(runs.Exercises, "05-visualize-feature-maps"));
         AssertComplete(AllText(runs.Exercises, "06-why-the-network-decides"), "grey");
-        Assert.Contains(Charts(Outputs(runs.Exercises, "06-why-the-network-decides")), c => c.Contains("class 8, three smoothness penalties"));
+        Assert.Contains(Charts(Outputs(runs.Exercises, "06-why-the-network-decides")), c => c.Contains("class 8, three smoothness penalties") && c.Contains("TV 100"));
         // Every exercise has its answer in docs/solutions.md.
         string solutions = File.ReadAllText(Path.Combine(Shared.RepositoryRoot, "docs", "solutions.md"));
         foreach (var notebook in Notebooks)

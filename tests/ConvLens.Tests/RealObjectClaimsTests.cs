@@ -1,0 +1,229 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using ConvLens.Checkpoints;
+using ConvLens.Explain;
+using ConvLens.Inspection;
+using ConvLens.Model;
+using ConvLens.Training;
+using Xunit.Abstractions;
+using static TorchSharp.torch;
+using F = TorchSharp.torch.nn.functional;
+
+namespace ConvLens.Tests;
+
+/// <summary>
+/// What the notebooks, docs/solutions.md and docs/teaching.md say about the real objects, computed on them: training
+/// image 4 (the article's 9) and the shipped checkpoint. Each test computes the fact, asserts it, and asserts that the
+/// prose states that fact (whitespace aside), so a sentence and the object it describes cannot drift apart.
+/// </summary>
+[Collection(TorchRandom.Name)]
+public class RealObjectClaimsTests(ITestOutputHelper output)
+{
+    static string Flat(string text) => Regex.Replace(text, @"\s+", " ");
+    static string Notebook(string name) => Flat(NotebookClaimsTests.NotebookSource(name));
+    static string Doc(string name) => Flat(File.ReadAllText(Path.Combine(Shared.RepositoryRoot, "docs", name)));
+    static string Solution(string heading)
+    {
+        string text = File.ReadAllText(Path.Combine(Shared.RepositoryRoot, "docs", "solutions.md"));
+        int start = text.IndexOf($"### {heading} ", StringComparison.Ordinal);
+        Assert.True(start >= 0, $"solutions.md has no ### {heading}");
+        int end = text.IndexOf("\n#", start + 4, StringComparison.Ordinal);
+        return Flat(end < 0 ? text[start..] : text[start..end]);
+    }
+    static string Percent(double share, int decimals = 0) => (share * 100).ToString($"F{decimals}", CultureInfo.InvariantCulture) + " %";
+
+    static Tensor Image4() => Shared.Mnist.Train.Image(4);
+
+    /// <summary>Σ |response| of a 3×3 kernel over image rows [from, to), padding 1, as notebook 01 convolves.</summary>
+    static double Response(Tensor image, float[] kernel, int from, int to)
+    {
+        using var scope = NewDisposeScope();
+        var map = F.conv2d(image, from_array(kernel).reshape(1, 1, 3, 3), padding: [1, 1])[0, 0];
+        return map[from..to].abs().sum().item<float>();
+    }
+
+    static readonly float[] Diagonal = [2, 1, 0, 1, 0, -1, 0, -1, -2], Mirrored = [0, 1, 2, -1, 0, 1, -2, -1, 0];
+
+    [Fact]
+    public void Image_4s_loop_runs_like_a_slash_its_stem_is_upright_and_its_foot_curls_the_other_way()
+    {
+        using var image = Image4();
+        Assert.Equal(9, Shared.Mnist.Train.Label(4));
+        // The stem, rows 17–23: the ink's centre stays in columns 14–15 (upright), not drifting as a / stroke would.
+        for (int row = 17; row <= 23; row++)
+        {
+            using var ink = image[0, 0, row];
+            double centre = (ink * arange(28)).sum().item<float>() / ink.sum().item<float>();
+            Assert.InRange(centre, 14.0, 15.0);
+        }
+        double loopD = Response(image, Diagonal, 10, 17), loopM = Response(image, Mirrored, 10, 17);
+        double stemD = Response(image, Diagonal, 17, 24), stemM = Response(image, Mirrored, 17, 24);
+        double footD = Response(image, Diagonal, 24, 28), footM = Response(image, Mirrored, 24, 28);
+        double allD = Response(image, Diagonal, 0, 28), allM = Response(image, Mirrored, 0, 28);
+        output.WriteLine($"Σ|diagonal| / Σ|mirrored|: loop rows 10–16 {loopD:F1}/{loopM:F1}, stem 17–23 {stemD:F1}/{stemM:F1}, foot 24–27 {footD:F1}/{footM:F1}, all {allD:F1}/{allM:F1}");
+        Assert.True(loopD >= 1.8 * loopM, "the loop's sides run like /: the diagonal filter's response there is about twice the mirrored one's");
+        Assert.True(stemM >= stemD && stemM <= 1.2 * stemD, "on the upright stem the two diagonal filters answer about equally, the mirrored one slightly more");
+        Assert.True(footM >= 1.8 * footD, "the foot curls like \\: the mirrored filter's response there is about twice the original's");
+        Assert.InRange(allM / allD, 0.70, 0.80);   // "three quarters"
+
+        string notebook = Notebook("01-what-a-cnn-does");
+        Assert.Contains("The diagonal map answers most on the loop, whose left and right sides both run like /", notebook);
+        Assert.Contains("the stem is upright", notebook);
+        Assert.DoesNotContain("this 9 leans that way: its stem", notebook);
+        string solution = Solution("01.1");
+        Assert.Contains("the foot that curls like \\ at the bottom (rows 24–27: the mirrored map's total response there is twice the original's)", solution);
+        Assert.Contains("over rows 10–16 its response is twice the mirrored one's", solution);
+        Assert.Contains("its ink centre stays at columns 14–15 over rows 17–23", solution);
+        Assert.Contains("the mirrored map's total is three quarters of the original's", solution);
+        Assert.Contains("the original filter's zeros lie on a / line", solution);
+        Assert.Contains("mirroring moves them onto a \\ line", solution);
+    }
+
+    [Fact]
+    public void A_diagonal_filter_answers_most_along_its_line_of_zeros_and_not_at_all_across_it()
+    {
+        // A step edge through the centre of a 3×3 window: ink on one side of a line, paper on the other.
+        static double EdgeResponse(float[] kernel, Func<int, int, bool> ink) =>
+            Enumerable.Range(0, 9).Sum(i => ink(i / 3, i % 3) ? kernel[i] : 0);
+        double along = EdgeResponse(Diagonal, (r, c) => r + c < 2);     // ink above-left of a / line: along the zero line
+        double across = EdgeResponse(Diagonal, (r, c) => c > r);        // ink above-right of a \ line: across it
+        Assert.Equal(4, along);
+        Assert.Equal(0, across);
+        Assert.Equal(new[] { 2, 4, 6 }, Enumerable.Range(0, 9).Where(i => Diagonal[i] == 0));    // its zeros: top-right to bottom-left, a /
+        Assert.Equal(new[] { 0, 4, 8 }, Enumerable.Range(0, 9).Where(i => Mirrored[i] == 0));    // mirrored: a \
+        Assert.Contains("(2 1 0 / 1 0 −1 / 0 −1 −2)", Solution("01.1"));
+        Assert.Contains("4 for the original on a / edge", Solution("01.1"));
+        Assert.Contains("0 for the original on a \\ edge", Solution("01.1"));
+    }
+
+    [Fact]
+    public void Conv2s_weakest_map_for_image_4_peaks_at_31_percent_of_the_strongest_and_none_under_a_tenth()
+    {
+        using var model = Shared.ShippedModel();
+        using var image = Image4();
+        var maps = Inspect.FeatureMaps(model, image, "conv2");
+        var peaks = maps["conv2"].flatten(1).max(1).values.data<float>().ToArray();
+        int weakest = Array.IndexOf(peaks, peaks.Min()), strongest = Array.IndexOf(peaks, peaks.Max());
+        double share = peaks.Min() / peaks.Max();
+        output.WriteLine($"conv2 on image 4: weakest #{weakest} {peaks.Min():F2}, strongest #{strongest} {peaks.Max():F2}, {share:P1}");
+        Assert.Equal(0, peaks.Count(p => p < 0.1 * peaks.Max()));
+        string solution = Solution("05.2");
+        Assert.Contains($"is #{weakest}, whose peak is {Percent(share)} of the strongest (#{strongest}); none stays under a tenth", solution);
+        // The article draws conv2's maps 4 to a row (plt.subplots(8, 4)); notebook 05's article-style figure does too.
+        string notebook = Notebook("05-visualize-feature-maps");
+        Assert.Contains("4 to a row: `plt.subplots(8, 4)`", notebook);
+        Assert.Contains("scale: Scale.PerPanel, about: $\"training image {index}\", columns: 4)", notebook);
+        Assert.DoesNotContain("6 to a row", notebook);
+    }
+
+    [Fact]
+    public void Conv1s_weights_grew_from_0_2_and_still_correlate_with_where_they_started()
+    {
+        using var model = Shared.ShippedModel();
+        var info = Checkpoint.Load(RepositoryData.ShippedCheckpoint()).Info;
+        using var scope = NewDisposeScope();
+        var trained = Inspect.Filters(model, "conv1").flatten(1);
+        using var fresh = ConvNet.Build(info.Plan, seed: info.Training.Seed);
+        var start = Inspect.Filters(fresh, "conv1").flatten(1);
+        Assert.True(start.abs().max().item<float>() <= 0.2f, "PyTorch's default: uniform within ±1/√25");
+        var largest = trained.abs().max(1).values.data<float>().ToArray().Order().ToArray();
+        var correlation = Enumerable.Range(0, 16).Select(f =>
+        {
+            var a = trained[f] - trained[f].mean(); var b = start[f] - start[f].mean();
+            return (double)((a * b).sum() / (a.norm() * b.norm())).item<float>();
+        }).Order().ToArray();
+        string F2(double v) => v.ToString("F2", CultureInfo.InvariantCulture);
+        output.WriteLine($"largest weight per filter {F2(largest[0])}–{F2(largest[^1])}, median {F2((largest[7] + largest[8]) / 2)}; correlation {F2(correlation[0])}–{F2(correlation[^1])}, median {F2((correlation[7] + correlation[8]) / 2)}");
+        string solution = Solution("04.1");
+        Assert.Contains($"between {F2(largest[0])} and {F2(largest[^1])} (half of them above {F2(largest[7])}, about double)", solution);
+        Assert.Contains($"correlates {F2(correlation[0])} to {F2(correlation[^1])} (median {F2((correlation[7] + correlation[8]) / 2)})", solution);
+        Assert.DoesNotContain("about doubles, to 0.4", solution);
+    }
+
+    [Fact]
+    public void Noise_gets_a_class_with_low_confidence_and_the_exercise_prints_it()
+    {
+        using var model = Shared.ShippedModel();
+        using var noise = rand(1, 1, 28, 28, generator: new Generator(0));
+        var prediction = Trainer.Predict(model, noise);
+        output.WriteLine($"noise: {prediction.Class}, {prediction.Probabilities.Max():P1}");
+        Assert.True(prediction.Probabilities.Max() < 0.6);
+        Assert.Contains($"the shipped model says {prediction.Class}, {Percent(prediction.Probabilities.Max(), 1)} sure", Solution("05.3"));
+        Assert.Contains("Console.WriteLine($\"the network says {noisePrediction.Class}, {noisePrediction.Probabilities.Max():P1} sure\");", Notebook("05-visualize-feature-maps"));
+    }
+
+    [Fact]
+    public void The_first_epoch_already_reaches_97_65_percent_and_epochs_take_what_02_says()
+    {
+        var info = Checkpoint.Load(RepositoryData.ShippedCheckpoint()).Info;
+        var history = info.History!;
+        string notebook = Notebook("02-define-and-train");
+        Assert.Contains($"validation accuracy after the first epoch is {Percent(history[0].ValidationAccuracy, 2)}", notebook);
+        Assert.True(history[0].ValidationAccuracy >= 0.94, "the answer to 'nearer 50 %, 90 % or 98 %' is 98 %");
+        int fastest = (int)Math.Floor(history.Min(e => e.Seconds)), slowest = (int)Math.Ceiling(history.Max(e => e.Seconds));
+        Assert.Contains($"the shipped checkpoint's took {fastest} to {slowest} s", notebook);
+        Assert.True(slowest <= 26, "02 says an epoch takes about 6 to 26 seconds");
+        // The predict-then-run answer comes after the cell that shows it.
+        int answer = notebook.IndexOf("**The answer.** Nearer 98 %", StringComparison.Ordinal), training = notebook.IndexOf("var history = Trainer.Train(model", StringComparison.Ordinal);
+        Assert.True(training >= 0 && answer > training, "the answer to 02's prediction comes after the training cell");
+    }
+
+    [Fact]
+    public void fc1_holds_91_percent_of_the_articles_164842_parameters()
+    {
+        using var model = Shared.ShippedModel();
+        long total = model.parameters().Sum(p => p.numel()), fc1 = model.Layer("fc1").parameters().Sum(p => p.numel());
+        Assert.Equal(164_842, total);
+        Assert.Equal(0.91, (double)fc1 / total, 2);
+        Assert.Contains("In the article's network fc1 holds 91 % of the 164,842 parameters: 1,568 inputs times 96 units.", Notebook("02-define-and-train"));
+    }
+
+    [Fact]
+    public void GradCam_all_but_vanishes_on_image_4_because_31_of_relu2s_32_average_gradients_are_negative()
+    {
+        using var model = Shared.ShippedModel();
+        using var scope = NewDisposeScope();
+        using var image = Image4();
+        model.eval();
+        // The layers run one by one, relu2's output kept for the gradient of the score for 9.
+        var x = image.requires_grad_(false);
+        Tensor? relu2 = null;
+        foreach (var (name, layer) in model.Layers)
+        {
+            if (name == "relu2") { x = layer.call(x); x.retain_grad(); relu2 = x; continue; }
+            x = layer.call(name == "conv1" ? x.requires_grad_(true) : x);
+        }
+        x[0, 9].backward();
+        var averages = relu2!.grad!.mean([2, 3])[0].data<float>().ToArray();
+        int negative = averages.Count(a => a < 0);
+        output.WriteLine($"relu2's average gradients for 9: {negative} of {averages.Length} negative");
+        Assert.Contains($"{negative} of relu2's {averages.Length} averages are negative for this 9, so Grad-CAM nearly vanishes", Notebook("06-why-the-network-decides"));
+        var gradCam = new GradCam("relu2").Attribute(model, Image4(), 9);
+        var hiRes = new HiResCam("relu2").Attribute(model, Image4(), 9);
+        double ratio = gradCam.abs().max().item<float>() / hiRes.abs().max().item<float>();
+        Assert.True(ratio < 1e-3, $"Grad-CAM's peak is {ratio:G2} of HiResCAM's");
+    }
+
+    [Fact]
+    public void A_total_variation_penalty_of_30_smooths_the_preferred_8_and_one_of_100_flattens_it()
+    {
+        using var model = Shared.ShippedModel();
+        var options = new MaximizeOptions { Steps = 150, Seed = 0 };
+        static double Variation(Tensor x) =>
+            ((x[.., .., 1.., ..] - x[.., .., ..^1, ..]).abs().mean() + (x[.., .., .., 1..] - x[.., .., .., ..^1]).abs().mean()).item<float>();
+        var results = new[] { 0.0, 0.01, 30, 100 }.Select(tv =>
+        {
+            var image = PreferredInput.ForClass(model, 8, options with { TotalVariation = tv }).Image.reshape(1, 1, 28, 28);
+            return (tv, variation: Variation(image), sure: Trainer.Predict(model, image).Probabilities[8]);
+        }).ToArray();
+        foreach (var r in results) output.WriteLine($"TV weight {r.tv}: image total variation {r.variation:F3}, P(8) {r.sure:P1}");
+        Assert.InRange(results[1].variation / results[0].variation, 0.95, 1.05);          // the default looks the same as none
+        Assert.InRange(results[2].variation / results[0].variation, 0.55, 0.8);           // 30: falls by about a third
+        Assert.True(results[3].variation < 0.15 * results[0].variation, "100: nearly flat");
+        Assert.InRange(results[3].sure, 0.55, 0.8);                                         // "about 68 %"
+        string solution = Solution("06.3");
+        Assert.Contains("falls by about a third", solution);
+        Assert.Contains($"only about {Percent(Math.Round(results[3].sure, 2))} sure it is an 8", solution);
+        Assert.Contains("(\"TV 30\", PreferredInput.ForClass(model, 8, options with { TotalVariation = 30 }).Image)", Notebook("06-why-the-network-decides"));
+    }
+}
