@@ -172,6 +172,26 @@ public class NotebookTests(WorkbookRuns runs) : IClassFixture<WorkbookRuns>
         Assert.Equal(10, rows.Count);
         Assert.All(rows, r => Assert.Equal(r.Groups[2].Value, r.Groups[3].Value));
 
+        // 03: the conv net and an MLP trained the same way, on test digits moved 0–4 pixels; the answer's numbers are this run's.
+        var moved = Regex.Matches(evaluate, @"moved (\d) px: conv net ([\d.]+) %, MLP ([\d.]+) %").ToDictionary(m => int.Parse(m.Groups[1].Value), m => (Conv: Number(m.Groups[2].Value), Mlp: Number(m.Groups[3].Value)));
+        Assert.Equal(5, moved.Count);
+        Assert.True(moved[3].Conv >= moved[3].Mlp + 15, $"moved 3 px: conv net {moved[3].Conv} %, MLP {moved[3].Mlp} %");
+        var answer = Regex.Match(NotebookClaimsTests.NotebookSource("03-evaluate").ReplaceLineEndings(" "), @"moved 3 pixels, the conv net keeps (\d+) % of the test digits right and the MLP (\d+) %; moved 4, the conv net is down to (\d+) % and the MLP to (\d+) %");
+        Assert.True(answer.Success);
+        foreach (var (said, measured) in new[] { (1, moved[3].Conv), (2, moved[3].Mlp), (3, moved[4].Conv), (4, moved[4].Mlp) })
+            Assert.True(Math.Abs(Number(answer.Groups[said].Value) - measured) <= 1, $"03 says {answer.Groups[said].Value} %, the run gives {measured} %");
+        Assert.Contains("the maps of the moved 9 and the moved maps, columns 8–19: 0.000000", evaluate);
+
+        // 02: 1,000 images for 30 epochs: the losses part, as the answer says.
+        var overfit = Regex.Match(define, @"validation loss lowest at epoch (\d+): ([\d.]+) \(([\d.]+) % right\)\s+after epoch 30: training loss ([\d.]+) \(([\d.]+) % right\), validation loss ([\d.]+) \(([\d.]+) % right\)");
+        Assert.True(overfit.Success, define);
+        double Group(int g) => Number(overfit.Groups[g].Value);
+        Assert.InRange(Group(1), 15, 28);                  // "stopped falling after about 20 epochs"
+        Assert.True(Group(6) > Group(2), "and creeps up since");
+        Assert.InRange(Group(6) / Group(4), 6, 14);        // "about ten times the training loss"
+        Assert.InRange(Group(5), 98.5, 100);               // "climbs to 99 %"
+        Assert.InRange(Group(7), 93, 95.5);                // "stops near 94 %"
+
         // 05: one unit of conv1 and one of conv2 (summed over its 16 input channels), with the trained weights.
         var units = Regex.Matches(AllText(runs.AsShipped, "05-visualize-feature-maps"), @"(conv\d) map 0 at \(\d+, \d+\): Σ over (\d+) input channels? of patch × kernel = -?[\d.]+, \+ bias -?[\d.]+ = (-?[\d.]+);  the hook: (-?[\d.]+)");
         Assert.Equal(["conv1 1", "conv2 16"], units.Select(u => $"{u.Groups[1].Value} {u.Groups[2].Value}"));
