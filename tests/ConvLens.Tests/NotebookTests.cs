@@ -276,7 +276,7 @@ public class NotebookTests(WorkbookRuns runs) : IClassFixture<WorkbookRuns>
         foreach (var notebook in Notebooks)
         {
             var exercises = Cells(runs.Exercises, notebook).Where(c => c!["metadata"]?["tags"]?.AsArray().Any(t => (string?)t == "exercise") == true).ToList();
-            Assert.True(exercises.Count >= 3, $"{notebook}: {exercises.Count} exercises");
+            Assert.True(exercises.Count >= 5, $"{notebook}: {exercises.Count} exercises");
             Assert.All(exercises, e => Assert.DoesNotContain(e!["outputs"]!.AsArray(), o => (string?)o!["output_type"] is "error"));
         }
         Assert.Contains(Charts(Outputs(runs.Exercises, "01-what-a-cnn-does")), c => c.Contains("Diagonal edges, both ways"));
@@ -292,6 +292,25 @@ public class NotebookTests(WorkbookRuns runs) : IClassFixture<WorkbookRuns>
         Assert.Matches(@"the network says \d, [\d.]+ % sure", AllText(runs.Exercises, "05-visualize-feature-maps"));
         AssertComplete(AllText(runs.Exercises, "06-why-the-network-decides"), "grey");
         Assert.Contains(Charts(Outputs(runs.Exercises, "06-why-the-network-decides")), c => c.Contains("class 8, three smoothness penalties") && c.Contains("TV 100"));
+        // The exercises that ask the reader to write the code: their worked solutions (docs/solutions.md) ran, and did what they say.
+        var first = AllText(runs.Exercises, "01-what-a-cnn-does");
+        Assert.True(Number(Regex.Match(first, @"my convolution against conv2d's vertical map: largest difference ([\d.E+-]+)").Groups[1].Value) < 1e-5, first);
+        Assert.Contains("my max-pooling against max_pool2d: largest difference 0", first);
+        Assert.Contains("WideFirst", string.Concat(Cells(runs.Exercises, "02-define-and-train").Select(c => Join(c!["source"]))));
+        Assert.Contains("1×28×28 → conv1 8@7×7 → conv2 32@5×5 → 1568 → 96 → 10: 158,426 parameters", AllText(runs.Exercises, "02-define-and-train"));
+        Assert.Matches(@"lowest validation loss at epoch \d+ of 1: ", AllText(runs.Exercises, "02-define-and-train"));
+        Assert.Matches(@"\d taken for \d: \d+ times", AllText(runs.Exercises, "03-evaluate"));
+        Assert.Matches(@"moved down 3 px: conv net [\d.]+ %, MLP [\d.]+ %", AllText(runs.Exercises, "03-evaluate"));
+        Assert.Matches(@"conv1: the largest filter is #\d+ \(norm [\d.]+\), the smallest #\d+", AllText(runs.Exercises, "04-visualize-filters"));
+        Assert.Matches(@"conv1: positive weights per filter, of 25: (\d+ ){15}\d+; the most one-sided is #\d+", AllText(runs.Exercises, "04-visualize-filters"));
+        Assert.Matches(@"relu1 map \d+ has the largest mean for the 9", AllText(runs.Exercises, "05-visualize-feature-maps"));
+        Assert.Matches(@"conv1 map \d+ differs most between the 9 and the 4", AllText(runs.Exercises, "05-visualize-feature-maps"));
+        var why = AllText(runs.Exercises, "06-why-the-network-decides");
+        Assert.True(Number(Regex.Match(why, @"by hand against Saliency: largest difference ([\d.E+-]+)").Groups[1].Value) < 1e-5, why);
+        Assert.Matches(@"P\(9\): untouched [\d.]+ %, top half hidden [\d.]+ %, bottom half hidden [\d.]+ %", why);
+        foreach (var notebook in Notebooks)
+            Assert.Contains("**Write it yourself:**", NotebookClaimsTests.NotebookSource(notebook));
+
         // Every exercise has its answer in docs/solutions.md.
         string solutions = File.ReadAllText(Path.Combine(Shared.RepositoryRoot, "docs", "solutions.md"));
         foreach (var notebook in Notebooks)

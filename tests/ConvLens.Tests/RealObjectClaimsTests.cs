@@ -226,4 +226,80 @@ public class RealObjectClaimsTests(ITestOutputHelper output)
         Assert.Contains($"only about {Percent(Math.Round(results[3].sure, 2))} sure it is an 8", solution);
         Assert.Contains("(\"TV 30\", PreferredInput.ForClass(model, 8, options with { TotalVariation = 30 }).Image)", Notebook("06-why-the-network-decides"));
     }
+
+    [Fact]
+    public void The_worked_solutions_expectations_are_what_the_shipped_model_gives()
+    {
+        using var model = Shared.ShippedModel();
+        var info = Checkpoint.Load(RepositoryData.ShippedCheckpoint()).Info;
+        using var scope = NewDisposeScope();
+        var mnist = Shared.Mnist;
+        string F3(double v) => v.ToString("F3", CultureInfo.InvariantCulture);
+
+        // 02.5: the epoch with the lowest validation loss.
+        var history = info.History!;
+        var lowest = history.MinBy(e => e.ValidationLoss)!;
+        Assert.Contains($"at epoch {lowest.Epoch} of {history.Count}, {lowest.ValidationLoss.ToString("F4", CultureInfo.InvariantCulture)} ({Percent(lowest.ValidationAccuracy, 2)} right); the last epoch's is {(history[^1].ValidationLoss - lowest.ValidationLoss).ToString("F4", CultureInfo.InvariantCulture)} higher", Solution("02.5"));
+
+        // 03.4: the three most frequent mistakes by pair.
+        var test = Trainer.Evaluate(model, mnist.Test);
+        var pairs = Enumerable.Range(0, test.Count).Where(i => test.Predictions[i] != test.Labels[i])
+            .GroupBy(i => (test.Labels[i], test.Predictions[i])).OrderByDescending(g => g.Count()).Take(3).Select(g => (g.Key.Item1, g.Key.Item2, g.Count())).ToArray();
+        Assert.Contains($"a {pairs[0].Item1} taken for a {pairs[0].Item2} ({pairs[0].Item3} times), then a {pairs[1].Item1} taken for a {pairs[1].Item2} ({pairs[1].Item3} times), then a {pairs[2].Item1} taken for a {pairs[2].Item2} ({pairs[2].Item3} times)", Solution("03.4"));
+
+        // 04.4 and 04.5: conv1's largest and smallest filter, and the most one-sided.
+        var filters = Inspect.Filters(model, "conv1").flatten(1);
+        var norms = filters.pow(2).sum(1).sqrt().data<float>().ToArray();
+        int largest = Array.IndexOf(norms, norms.Max()), smallest = Array.IndexOf(norms, norms.Min());
+        Assert.Contains($"the largest is filter {largest} (norm {F3(norms[largest])}), the smallest filter {smallest} (norm {F3(norms[smallest])})", Solution("04.4"));
+        var positive = (filters > 0).sum(1).data<long>().ToArray();
+        int oneSided = Enumerable.Range(0, positive.Length).MaxBy(f => Math.Abs(positive[f] - 12.5));
+        Assert.Contains($"between {positive.Min()} and {positive.Max()} of each filter's 25 weights are positive; the most one-sided is filter {oneSided}, with {positive[oneSided]} positive and {25 - positive[oneSided]} negative", Solution("04.5"));
+
+        // 05.5 and 05.6: on image 4, relu1's busiest map, and the conv1 map that differs most from the first test 4's.
+        using var image = Image4();
+        var relu1 = Inspect.FeatureMaps(model, image, "relu1")["relu1"].mean([1, 2]).data<float>().ToArray();
+        int busiest = Array.IndexOf(relu1, relu1.Max());
+        Assert.Contains($"relu1 map {busiest}, with a mean of {F3(relu1[busiest])} against {F3(relu1.Average())} over all 16 maps", Solution("05.5"));
+        using var four = mnist.Test.Image(mnist.Test.IndexOfLabel(4));
+        var differences = (Inspect.FeatureMaps(model, image, "conv1")["conv1"] - Inspect.FeatureMaps(model, four, "conv1")["conv1"]).abs().mean([1, 2]).data<float>().ToArray();
+        int most = Array.IndexOf(differences, differences.Max());
+        Assert.Contains($"conv1 map {most} differs most, by {F3(differences[most])} on average against {F3(differences.Average())} over all maps", Solution("05.6"));
+
+        // 06.5: the probability of 9 with each half of image 4 hidden.
+        double Nine(Tensor x) => Trainer.Predict(model, x).Probabilities[9];
+        var top = image.clone(); top[.., .., ..14, ..].fill_(0);
+        var bottom = image.clone(); bottom[.., .., 14.., ..].fill_(0);
+        Assert.Contains($"untouched {Percent(Nine(image), 1)}; with the top half hidden still {Percent(Nine(top), 1)}, with the bottom half hidden {Percent(Nine(bottom), 1)}", Solution("06.5"));
+    }
+
+    [Fact]
+    public void An_MLP_trained_as_the_shipped_model_loses_far_more_than_the_conv_net_on_moved_digits()
+    {
+        using var model = Shared.ShippedModel();
+        var info = Checkpoint.Load(RepositoryData.ShippedCheckpoint()).Info;
+        using var mlp = ConvNet.Create([1, 28, 28], info.Training.Seed, () => TorchSharp.torch.nn.Sequential(
+            ("flatten", TorchSharp.torch.nn.Flatten()), ("fc1", TorchSharp.torch.nn.Linear(784, 96)), ("relu1", TorchSharp.torch.nn.ReLU()), ("fc2", TorchSharp.torch.nn.Linear(96, 10))));
+        Trainer.Train(mlp, Shared.Mnist.Train, info.Training);   // as notebook 03 trains it
+        double Accuracy(ConvNet net, int right, int down)
+        {
+            net.eval();
+            long correct = 0;
+            using var _ = no_grad();
+            var test = Shared.Mnist.Test;
+            for (int start = 0; start < test.Count; start += 1000)
+            {
+                using var scope = NewDisposeScope();
+                var (images, labels) = test.Batch(start, Math.Min(1000, test.Count - start));
+                var moved = F.pad(images, [right, 0, down, 0])[.., .., ..28, ..28];
+                correct += net.call(moved).argmax(1).eq(labels).sum().item<long>();
+            }
+            return (double)correct / test.Count;
+        }
+        var (convRight, mlpRight, convDown, mlpDown) = (Accuracy(model, 3, 0), Accuracy(mlp, 3, 0), Accuracy(model, 0, 3), Accuracy(mlp, 0, 3));
+        output.WriteLine($"moved right 3: conv {convRight:P1}, MLP {mlpRight:P1}; down 3: conv {convDown:P1}, MLP {mlpDown:P1}");
+        Assert.Contains($"the conv net keeps {Percent(convRight)} of the test digits right and the MLP {Percent(mlpRight)}", Notebook("03-evaluate"));
+        Assert.Contains($"moved down 3 pixels, the conv net keeps {Percent(convDown, 1)} and the MLP {Percent(mlpDown, 1)}", Solution("03.5"));
+        Assert.Contains($"when moved right by as much ({Percent(convRight, 1)} and {Percent(mlpRight, 1)})", Solution("03.5"));
+    }
 }

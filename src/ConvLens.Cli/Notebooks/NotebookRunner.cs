@@ -51,7 +51,7 @@ public static partial class NotebookRunner
         {
             Inject(document, run.Parameters);
             Edit(document, run.Edits);
-            if (run.Exercises) AppendExercises(document);
+            if (run.Exercises) AppendExercises(document, Path.GetFileName(path)[..2], File.ReadAllText(Path.Combine(root, "docs", "solutions.md")));
             if (!Execute(Path.GetFileName(path), document, root, folder, run, log))
                 return 1;
         }
@@ -260,18 +260,39 @@ public static partial class NotebookRunner
     /// Appends each exercise of the notebook's "Try this" section (every ```csharp block in it) as a cell of its own,
     /// after the last cell: a reader who ran the notebook top to bottom pastes it into a new cell, exactly as written.
     /// </summary>
-    public static IReadOnlyList<string> Exercises(JsonObject document) =>
-        document["cells"]!.AsArray().OfType<JsonObject>()
-            .Where(c => (string?)c["cell_type"] == "markdown" && Source(c).Contains("## Try this"))
-            .SelectMany(c => ExerciseBlock().Matches(Source(c)).Select(m => m.Groups[1].Value))
-            .ToList();
+    /// <summary>
+    /// A notebook's "Try this" exercises, in order: each numbered item's code block, or, for an exercise that asks the
+    /// reader to write the code, the worked solution's block under "### NN.k" in docs/solutions.md, so that CI runs
+    /// every solution as a reader would paste it.
+    /// </summary>
+    public static IReadOnlyList<string> Exercises(JsonObject document, string notebook, string solutions)
+    {
+        string tryThis = string.Concat(document["cells"]!.AsArray().OfType<JsonObject>()
+            .Where(c => (string?)c["cell_type"] == "markdown" && Source(c).Contains("## Try this")).Select(Source));
+        var items = ListItem().Split(tryThis).Where(item => char.IsDigit(item.FirstOrDefault())).ToList();   // the text before item 1 aside
+        return items.Select((item, i) =>
+        {
+            var block = ExerciseBlock().Match(item);
+            if (block.Success) return block.Groups[1].Value;
+            string heading = $"### {notebook}.{i + 1} ";
+            int start = solutions.IndexOf(heading, StringComparison.Ordinal);
+            int end = start < 0 ? -1 : solutions.IndexOf("\n#", start + heading.Length, StringComparison.Ordinal);
+            var solution = start < 0 ? Match.Empty : ExerciseBlock().Match(end < 0 ? solutions[start..] : solutions[start..end]);
+            return solution.Success ? solution.Groups[1].Value
+                : throw new ConvLensException($"Exercise {notebook}.{i + 1} has no code: neither its notebook nor docs/solutions.md ({heading.Trim()}) has a csharp block.");
+        }).ToList();
+    }
 
     [GeneratedRegex(@"```csharp\n(.*?)```", RegexOptions.Singleline)]
     private static partial Regex ExerciseBlock();
 
-    static void AppendExercises(JsonObject document)
+    // A numbered list item at the start of a line ("1. "), where the split begins each exercise.
+    [GeneratedRegex(@"^(?=\d+\. )", RegexOptions.Multiline)]
+    private static partial Regex ListItem();
+
+    static void AppendExercises(JsonObject document, string notebook, string solutions)
     {
-        var exercises = Exercises(document);
+        var exercises = Exercises(document, notebook, solutions);
         for (int i = 0; i < exercises.Count; i++)
             document["cells"]!.AsArray().Add(NewCodeCell($"// Try this: exercise {i + 1}\n" + Dedent(exercises[i]), "exercise"));
     }
