@@ -47,6 +47,31 @@ public class DataTests
         Assert.Equal("Ankle boot", fashion.Train.Classes[fashion.Train.Label(0)]);  // Fashion-MNIST's first training image
     }
 
+    [Fact]
+    public void Fashion_MNIST_is_found_where_the_learner_put_its_four_files_and_a_missing_set_says_where_to_get_it()
+    {
+        // CONVLENS_FASHION_MNIST comes first; the search also covers data/fashion-mnist, Debian's folder and the home and Downloads folders.
+        string folder = Shared.SmallIdxSet(20, gzip: true);
+        string? before = Environment.GetEnvironmentVariable("CONVLENS_FASHION_MNIST");
+        try
+        {
+            Environment.SetEnvironmentVariable("CONVLENS_FASHION_MNIST", folder);
+            Assert.Equal(folder, Datasets.FashionMnistFolder());
+            using var set = Datasets.Load(Datasets.FashionMnist);
+            Assert.Equal(20, set.Train.Count);
+            Assert.Equal("Ankle boot", set.Train.Classes[9]);
+            Environment.SetEnvironmentVariable("CONVLENS_FASHION_MNIST", Shared.TempFolder());   // an empty folder is passed over
+            Assert.NotEqual(Datasets.FashionMnistFolders()[0], Datasets.FashionMnistFolder());
+        }
+        finally { Environment.SetEnvironmentVariable("CONVLENS_FASHION_MNIST", before); }
+        var places = Datasets.FashionMnistFolders();
+        Assert.Contains(Path.Combine(Shared.RepositoryRoot, "data", "fashion-mnist"), places);
+        Assert.Contains(Datasets.FashionMnistDebianFolder, places);
+        string notebook = NotebookClaimsTests.NotebookSource("02-define-and-train");
+        Assert.Contains("https://github.com/zalandoresearch/fashion-mnist", notebook);
+        Assert.Contains("data/fashion-mnist", notebook);
+    }
+
     [Theory]
     [InlineData(false)]
     [InlineData(true)]

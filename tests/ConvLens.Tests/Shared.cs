@@ -116,7 +116,7 @@ public static class Needs
         Require(OnPath("gcc"), "needs gcc to build stand-in native libraries: sudo apt-get install gcc");
 
     public static void FashionMnist() =>
-        Require(Directory.Exists("/usr/share/datasets/fashion-mnist"), "needs Fashion-MNIST: sudo apt-get install dataset-fashion-mnist");
+        Require(Datasets.FashionMnistFolder() is not null, "needs Fashion-MNIST: sudo apt-get install dataset-fashion-mnist, or its four IDX files in data/fashion-mnist");
 
     public static void NbConvert() =>
         Require(OnPath("jupyter-nbconvert"), "needs Jupyter's nbconvert to export notebooks to HTML: sudo apt-get install jupyter-nbconvert");

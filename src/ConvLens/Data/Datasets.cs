@@ -53,11 +53,14 @@ public static class Datasets
         TorchNative.EnsureLoaded();
         if (!Names.Contains(name))
             throw new ConvLensException($"Unknown data set '{name}'; known: {string.Join(", ", Names)} (any other IDX set: give its folder with the name of the set it resembles).");
-        folder ??= name == Mnist ? BundledMnistFolder() : FashionMnistDebianFolder;
+        folder ??= name == Mnist ? BundledMnistFolder()
+            : FashionMnistFolder()
+              ?? throw new ConvLensException("Fashion-MNIST was not found in " + string.Join(", ", FashionMnistFolders()) + ". Download its four IDX files " +
+                  "(train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, t10k-images-idx3-ubyte.gz, t10k-labels-idx1-ubyte.gz) from " +
+                  "https://github.com/zalandoresearch/fashion-mnist (folder data/fashion) into data/fashion-mnist in the repository, on any OS; " +
+                  "on Debian or Ubuntu 'sudo apt-get install dataset-fashion-mnist' does it; or give the folder that holds them.");
         if (!Directory.Exists(folder))
-            throw new ConvLensException(name == FashionMnist && folder == FashionMnistDebianFolder
-                ? $"Fashion-MNIST was not found in {folder}: install it with 'sudo apt-get install dataset-fashion-mnist', or give the folder that holds its IDX files."
-                : $"Data folder {folder} does not exist.");
+            throw new ConvLensException($"Data folder {folder} does not exist.");
         if (limit is <= 0)
             throw new ConvLensException($"The limit must be a positive number of images; got {limit}.");
 
@@ -127,4 +130,29 @@ public static class Datasets
 
     /// <summary>The bundled MNIST: data/mnist of the repository.</summary>
     public static string BundledMnistFolder() => Path.Combine(RepositoryData.Folder(), Mnist);
+
+    /// <summary>
+    /// Where Fashion-MNIST is looked for, in order: CONVLENS_FASHION_MNIST, data/fashion-mnist in the repository (where
+    /// a workshop kit puts it, and where to put the four files on Windows and macOS), Debian's package folder, and
+    /// fashion-mnist in the home and Downloads folders.
+    /// </summary>
+    public static IReadOnlyList<string> FashionMnistFolders()
+    {
+        string home = Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
+        var folders = new List<string>();
+        if (Environment.GetEnvironmentVariable("CONVLENS_FASHION_MNIST") is { Length: > 0 } chosen) folders.Add(chosen);
+        try { folders.Add(Path.Combine(RepositoryData.Folder(), FashionMnist)); } catch (ConvLensException) { /* not run from a clone */ }
+        folders.Add(FashionMnistDebianFolder);
+        folders.Add(Path.Combine(home, FashionMnist));
+        folders.Add(Path.Combine(home, "Downloads", FashionMnist));
+        return folders;
+    }
+
+    /// <summary>The first of <see cref="FashionMnistFolders"/> that holds the four files, or null.</summary>
+    public static string? FashionMnistFolder() => FashionMnistFolders().FirstOrDefault(HasIdxFiles);
+
+    // A folder that holds the four files, gzipped or not.
+    static bool HasIdxFiles(string folder) =>
+        new[] { "train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte" }
+            .All(f => File.Exists(Path.Combine(folder, f)) || File.Exists(Path.Combine(folder, f + ".gz")));
 }
