@@ -142,8 +142,16 @@ workbook.SetAction(parse => Run(() =>
         Path.GetFullPath(parse.GetValue(workbookOutput)!), parse.GetValue(exercises), parse.GetValue(cellTimings), TimeSpan.FromMinutes(parse.GetValue(cellTimeout))), Console.Out);
 }));
 
+var kitSystems = new Option<string?>("--os") { Description = $"Comma-separated operating systems to carry packages for: {string.Join(", ", ConvLens.Cli.Kit.LibTorch.Keys)}. Default: this machine's." };
+var kitOutput = new Option<string>("--output") { Description = "Folder to write the kit to; it must not exist or be empty.", DefaultValueFactory = _ => Path.Combine("artifacts", "kit") };
+var kit = new Command("kit", "Write a workshop kit: one folder with the repository, a NuGet feed of every package the solution, the tests and the notebook host need on each OS asked for (libtorch included), Fashion-MNIST if this machine has it, and install scripts that restore from it with no internet.")
+{
+    kitSystems, kitOutput,
+};
+kit.SetAction(parse => Run(() => ConvLens.Cli.Kit.Make(Split(parse.GetValue(kitSystems)), parse.GetValue(kitOutput)!, Console.Out)));
+
 // A plain Command named convlens as the root, so help reads "convlens train", not the assembly name.
-var root = new Command("convlens", "ConvLens: train a small CNN on MNIST and look inside it.") { new HelpOption(), new VersionOption(), train, evaluate, layersCommand, filters, featureMaps, explain, preferred, errors, explorer, workbook };
+var root = new Command("convlens", "ConvLens: train a small CNN on MNIST and look inside it.") { new HelpOption(), new VersionOption(), train, evaluate, layersCommand, filters, featureMaps, explain, preferred, errors, explorer, workbook, kit };
 var parsed = root.Parse(args);
 if (parsed.Errors.Count > 0)
 {

@@ -119,6 +119,47 @@ public class CliTests
     }
 
     [Fact]
+    public void The_kit_refuses_an_unknown_OS_a_used_folder_and_an_unwritable_one_before_it_downloads_anything()
+    {
+        AssertOneLineError(Shared.RunCli("kit", "--os", "linux-x64,beos"), "Unknown OS 'beos': a kit can be made for linux-x64, win-x64, osx-arm64.");
+        string used = Shared.TempFolder();
+        File.WriteAllText(Path.Combine(used, "notes.txt"), "a teacher's file");
+        AssertOneLineError(Shared.RunCli("kit", "--output", used), "exists and is not empty: remove it or choose another --output.");
+        Assert.True(File.Exists(Path.Combine(used, "notes.txt")));
+        AssertOneLineError(Shared.RunCli("kit", "--output", "/proc/convlens-kit"), "Cannot write the kit beside /proc/convlens-kit");
+    }
+
+    [SkippableFact]
+    public void A_kits_installer_refuses_another_OSs_kit_a_missing_package_and_a_half_written_kit_and_changes_nothing()
+    {
+        Needs.Linux("the kit's install.sh");
+        string kit = Shared.TempFolder(), place = Shared.TempFolder();
+        ConvLens.Cli.Kit.WriteInstallers(kit, ["win-x64"], fashion: false);
+        (int Code, string Output) Install()
+        {
+            var (code, stdout, stderr) = Shared.Run("sh", [Path.Combine(kit, "install.sh"), Path.Combine(place, "ConvLens")], new Dictionary<string, string>(), TimeSpan.FromMinutes(1));
+            return (code, stdout + stderr);
+        }
+        var incomplete = Install();
+        Assert.Contains("is not a complete ConvLens kit (no kit.json)", incomplete.Output);
+        File.WriteAllText(Path.Combine(kit, ConvLens.Cli.Kit.Manifest), "{}");
+        File.WriteAllLines(Path.Combine(kit, "packages-win-x64.txt"), ["torchsharp/0.107.0"]);
+        var otherOs = Install();
+        Assert.Contains("this kit was made for win-x64, not for linux-x64: on a machine with internet, run 'convlens kit --os linux-x64'", otherOs.Output);
+        File.WriteAllLines(Path.Combine(kit, "packages-linux-x64.txt"), ["torchsharp/0.107.0", "libtorch-cpu-linux-x64/2.10.0"]);
+        Directory.CreateDirectory(Path.Combine(kit, "feed"));
+        File.WriteAllText(Path.Combine(kit, "feed", "torchsharp.0.107.0.nupkg"), "");
+        var missing = Install();
+        Assert.Contains("the kit lacks 1 of the packages linux-x64 needs (the first: libtorch-cpu-linux-x64/2.10.0)", missing.Output);
+        foreach (var run in new[] { incomplete, otherOs, missing })
+        {
+            Assert.Equal(1, run.Code);
+            Assert.Single(run.Output.Trim().Split('\n'));
+        }
+        Assert.Empty(Directory.EnumerateFileSystemEntries(place));   // nothing was unpacked
+    }
+
+    [Fact]
     public void A_diverging_run_stops_with_advice_exits_non_zero_and_keeps_the_previous_checkpoint()
     {
         string output = Shared.TempFolder();

@@ -29,7 +29,7 @@ public sealed class WorkbookRuns
         (AsShippedModel, VariantModel) = (Path.Combine(root, "as-shipped-model", "convnet"), Path.Combine(root, "variant-model", "convnet"));
         AsShippedRun = Run(AsShippedModel, "--timings", "--output", AsShipped);
         // One exercise trains on Fashion-MNIST, which only Debian's package provides.
-        if (Directory.Exists("/usr/share/datasets/fashion-mnist"))
+        if (ConvLens.Data.Datasets.FashionMnistFolder() is not null)
             ExercisesRun = Run(Path.Combine(root, "exercises-model", "convnet"), "--quick", "--exercises", "--output", Exercises);
         VariantRun = Run(VariantModel, "--quick", "--output", Variant,
             "--edit", "var architecture = Article;=>var architecture = GlobalAverage;",
