@@ -34,7 +34,9 @@ public static class Commands
         var progress = new Progress(bar, log);
         var firstConv = ConvLens.Inspection.Inspect.ConvLayers(model).FirstOrDefault()
             ?? throw new ConvLensException($"This network has no conv layer to look at ({model.Plan}).");
-        using var filterHistory = new FilterHistory(model, firstConv, inner: progress);   // the first conv layer's filters after each epoch
+        // The weights before training and after each epoch, kept for the explorer's epoch slider (OUTPUT/epochs/NAME-epoch-NN).
+        var epochs = new EpochCheckpoints(model, a.Dataset, a.Limit, options, Path.Combine(a.Output, "epochs"), a.Name, inner: progress);
+        using var filterHistory = new FilterHistory(model, firstConv, inner: epochs);   // the first conv layer's filters after each epoch
         var history = Trainer.Train(model, data.Train, options, filterHistory, cancel);
         bar.Clear();
 
@@ -58,6 +60,7 @@ public static class Commands
         foreach (var line in LookCommands.WriteFilters(model, [], Palette.Diverging, Scale.Shared, a.Output)) log.WriteLine(line);
         foreach (var line in LookCommands.WriteFeatureMaps(model, data.Train, Math.Min(4, data.Train.Count - 1), [], Palette.Viridis, Scale.Shared, a.Output)) log.WriteLine(line);
         foreach (var line in LookCommands.WriteExplorer(model, info, data.Test, ConvLens.Explorer.PageTestImages, a.Output)) log.WriteLine(line);
+        foreach (var line in LookCommands.WriteEpochsExplorer(epochs.Saved, data.Test, a.Output)) log.WriteLine(line);
         string overTime = Path.Combine(a.Output, "filters-over-time.html");
         FigureHtml.WritePage(overTime, $"ConvLens · {firstConv}'s filters during training",
             [new Section($"{firstConv} through training", "Move the slider: from random weights before training to the edge detectors of the last epoch, on one colour scale.", Charts.FiltersOverTime(filterHistory.Layer, filterHistory.Snapshots))]);

@@ -89,9 +89,9 @@ public static class Kit
     {
         // The repository as of its last commit, so every laptop gets the same files; uncommitted edits stay behind.
         log.WriteLine("the repository: the last commit, as convlens.tar");
-        if (Process(root, "git", "status", "--porcelain", "--untracked-files=no").Output.Trim().Length > 0)
+        if (ChildProcess.Run(root, "git", "status", "--porcelain", "--untracked-files=no").Output.Trim().Length > 0)
             log.WriteLine("  note: uncommitted changes are not in the kit; commit them first to include them");
-        var archive = Process(root, "git", "archive", "--format=tar", "--prefix=ConvLens/", "-o", Path.Combine(kit, "convlens.tar"), "HEAD");
+        var archive = ChildProcess.Run(root, "git", "archive", "--format=tar", "--prefix=ConvLens/", "-o", Path.Combine(kit, "convlens.tar"), "HEAD");
         if (archive.Code != 0) throw new ConvLensException($"git archive failed: {archive.Output.Trim()}");
 
         // Restore a clean copy once per OS, with that OS's libtorch, and read what NuGet resolved.
@@ -99,12 +99,12 @@ public static class Kit
         Directory.CreateDirectory(work);
         try
         {
-            var untar = Process(work, "tar", "-xf", Path.Combine(kit, "convlens.tar"));
+            var untar = ChildProcess.Run(work, "tar", "-xf", Path.Combine(kit, "convlens.tar"));
             if (untar.Code != 0) throw new ConvLensException($"tar could not unpack the repository: {untar.Output.Trim()}");
             string copy = Path.Combine(work, "ConvLens");
             string cache = Environment.GetEnvironmentVariable("NUGET_PACKAGES") is { Length: > 0 } p ? p
                 : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages");
-            var tool = Process(copy, "dotnet", "tool", "restore");
+            var tool = ChildProcess.Run(copy, "dotnet", "tool", "restore");
             if (tool.Code != 0) throw new ConvLensException($"'dotnet tool restore' could not get the notebook host: {Last(tool.Output)}");
             var host = JsonDocument.Parse(File.ReadAllText(Path.Combine(copy, ".config", "dotnet-tools.json"))).RootElement.GetProperty("tools")
                 .EnumerateObject().Select(t => (Id: t.Name.ToLowerInvariant(), Version: t.Value.GetProperty("version").GetString()!)).ToList();
@@ -113,7 +113,7 @@ public static class Kit
             foreach (var system in systems)
             {
                 log.WriteLine($"{system}: restoring the solution and the tests with {LibTorch[system]} (downloads what this machine's NuGet cache lacks)…");
-                var restore = Process(copy, "dotnet", "restore", "ConvLens.slnx", $"-p:LibTorchPackage={LibTorch[system]}", "-v", "q", "-nologo");
+                var restore = ChildProcess.Run(copy, "dotnet", "restore", "ConvLens.slnx", $"-p:LibTorchPackage={LibTorch[system]}", "-v", "q", "-nologo");
                 if (restore.Code != 0) throw new ConvLensException($"Restoring for {system} failed: {Last(restore.Output)}");
                 var packages = Directory.EnumerateFiles(copy, "project.assets.json", SearchOption.AllDirectories)
                     .SelectMany(Libraries).Concat(host).Distinct().OrderBy(p => p.Id).ThenBy(p => p.Version).ToList();
@@ -145,7 +145,7 @@ public static class Kit
             WriteInstallers(kit, systems, fashion is not null);
             File.WriteAllText(Path.Combine(kit, Manifest), JsonSerializer.Serialize(new
             {
-                format = "convlens-kit/1", created = DateTime.UtcNow.ToString("u"), systems, commit = Process(root, "git", "rev-parse", "HEAD").Output.Trim(),
+                format = "convlens-kit/1", created = DateTime.UtcNow.ToString("u"), systems, commit = ChildProcess.Run(root, "git", "rev-parse", "HEAD").Output.Trim(),
                 fashionMnist = fashion is not null,
             }, new JsonSerializerOptions { WriteIndented = true }));
             return sizes.Select(s => (s.Item1, s.Item2 + shared)).ToList();
@@ -291,19 +291,6 @@ public static class Kit
         Write-Host "for VS Code with no internet, add to its user settings: `"dotnet-interactive.interactiveToolSource`": `"$hostFeed`""
 
         """;
-
-    static (int Code, string Output) Process(string folder, string program, params string[] arguments)
-    {
-        var start = new ProcessStartInfo(program) { WorkingDirectory = folder, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in arguments) start.ArgumentList.Add(a);
-        start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
-        start.Environment["DOTNET_NOLOGO"] = "1";
-        using var process = System.Diagnostics.Process.Start(start) ?? throw new ConvLensException($"Could not start {program}.");
-        var error = process.StandardError.ReadToEndAsync();
-        string output = process.StandardOutput.ReadToEnd();
-        process.WaitForExit();
-        return (process.ExitCode, output + error.Result);
-    }
 
     static string Last(string output) => string.Join(" ", output.Trim().Split('\n').TakeLast(3).Select(l => l.Trim()));
 

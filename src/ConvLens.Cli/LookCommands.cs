@@ -93,23 +93,39 @@ public static class LookCommands
         }
     }
 
-    public static int Explorer(string? checkpointPath, string? dataDir, int testImages, string output)
+    public static int Explorer(string? checkpointPath, string? dataDir, int testImages, string output, string? compare = null)
     {
         var (model, info) = LoadModel(checkpointPath);
         using var __ = model;
         // No test images wanted: no need for the data set (which for Fashion-MNIST may not be installed).
         using var data = testImages > 0 ? Datasets.Load(info.Dataset, dataDir) : null;
         foreach (var line in WriteExplorer(model, info, data?.Test, testImages, output)) Console.WriteLine(line);
+        if (compare is not null)
+        {
+            var (other, otherInfo) = Checkpoint.Load(compare);
+            using var ___ = other;
+            string page = Path.Combine(output, "compare.html");
+            AtomicFile.WriteAllText(page, ConvLens.Explorer.ComparePage(model, About(info), other, About(otherInfo), data?.Test, Math.Min(testImages, ConvLens.Explorer.NotebookTestImages)));
+            Console.WriteLine($"wrote {page} ({new FileInfo(page).Length / 1024.0 / 1024.0:F1} MB: the two networks side by side on one drawing)");
+        }
         return 0;
+    }
+
+    static string About(CheckpointInfo info) => $"Trained {info.Trained}" + (info.Test is { } t ? $", {t.Accuracy:P2} on its {t.Count} test images." : ".");
+
+    /// <summary>Writes explorer-epochs.html from a training run's epoch checkpoints; returns a line per file written.</summary>
+    public static IReadOnlyList<string> WriteEpochsExplorer(IReadOnlyList<string> checkpoints, ImageSet? test, string output)
+    {
+        string page = Path.Combine(output, "explorer-epochs.html");
+        AtomicFile.WriteAllText(page, ConvLens.Explorer.EpochsPage(checkpoints, test));
+        return [$"wrote {page} ({new FileInfo(page).Length / 1024.0 / 1024.0:F1} MB: the explorer with a slider over the {checkpoints.Count} epoch checkpoints)"];
     }
 
     /// <summary>Writes explorer.html for <paramref name="model"/>, with the first <paramref name="testImages"/> images of <paramref name="test"/>; returns a line per file written.</summary>
     public static IReadOnlyList<string> WriteExplorer(ConvNet model, CheckpointInfo info, ImageSet? test, int testImages, string output)
     {
         Commands.EnsureWritable(output);
-        string about = $"Trained {info.Trained}" +
-            (info.Test is { } t ? $", {t.Accuracy:P2} on its {t.Count} test images." : ".");
-        string page = ConvLens.Explorer.WritePage(Path.Combine(output, "explorer.html"), model, test, testImages, about);
+        string page = ConvLens.Explorer.WritePage(Path.Combine(output, "explorer.html"), model, test, testImages, About(info));
         return [$"wrote {page} ({new FileInfo(page).Length / 1024.0 / 1024.0:F1} MB; open it in a browser and draw)"];
     }
 

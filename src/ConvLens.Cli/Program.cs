@@ -112,11 +112,12 @@ errors.SetAction(parse => Run(() => ExplainCommands.Mistakes(parse.GetValue(chec
 
 var explorerImages = new Option<int>("--test-images") { Description = "Test images the page embeds, for its 'load test image N'.", DefaultValueFactory = _ => Explorer.PageTestImages };
 Require(explorerImages, v => v >= 0, "--test-images must be 0 or more");
+var compareWith = new Option<string?>("--compare") { Description = "Also write compare.html: this checkpoint's network beside the other's (NAME.json or its folder), one drawing for both, e.g. the article's 5×5 network against notebook 02's 3×3 variant." };
 var explorer = new Command("explorer", "Write the live explorer (explorer.html): draw a digit and watch the model's probabilities and feature maps change as you draw, with each map pixel's receptive field on hover. One self-contained page: it works offline.")
 {
-    checkpoint, dataDir, explorerImages, lookOutput,
+    checkpoint, dataDir, explorerImages, lookOutput, compareWith,
 };
-explorer.SetAction(parse => Run(() => LookCommands.Explorer(parse.GetValue(checkpoint), parse.GetValue(dataDir), parse.GetValue(explorerImages), parse.GetValue(lookOutput)!)));
+explorer.SetAction(parse => Run(() => LookCommands.Explorer(parse.GetValue(checkpoint), parse.GetValue(dataDir), parse.GetValue(explorerImages), parse.GetValue(lookOutput)!, parse.GetValue(compareWith))));
 
 var only = new Argument<string[]>("notebooks") { Description = "Run only the notebooks whose names start with these (e.g. 02 05). Default: all, in order.", Arity = ArgumentArity.ZeroOrMore };
 var quick = new Option<bool>("--quick") { Description = "A short run: " + string.Join(", ", ConvLens.Cli.Notebooks.NotebookRunner.Quick.Select(p => $"{p.Key}={p.Value}")) + "." };

@@ -67,6 +67,25 @@ public static class Workbook
             ? path
             : Path.GetFullPath(Path.Combine(RepositoryData.Folder(), "..", "artifacts", "notebook", "convnet"));
 
+    /// <summary>Where notebook 02 keeps the weights before training and after each epoch: epochs/ beside <see cref="TrainedCheckpoint"/>.</summary>
+    public static string EpochsFolder => Path.Combine(Path.GetDirectoryName(TrainedCheckpoint)!, "epochs");
+
+    /// <summary>Notebook 02's progress: the trainer's reports go to <paramref name="log"/>, and each epoch's weights to <see cref="EpochsFolder"/>.</summary>
+    public static EpochCheckpoints KeepEpochs(ConvNet model, string dataset, int? limit, TrainingOptions options, IProgress<TrainingProgress>? log) =>
+        new(model, dataset, limit, options, EpochsFolder, Path.GetFileName(TrainedCheckpoint), log);
+
+    /// <summary>
+    /// The explorer with an epoch slider for the model notebook 02 trained (its weights before training and after each
+    /// epoch), or a sentence saying why there is none.
+    /// </summary>
+    public static object EpochsExplorer(Data.ImageSet? images = null)
+    {
+        var checkpoints = EpochCheckpoints.In(EpochsFolder, Path.GetFileName(TrainedCheckpoint));
+        return checkpoints.Count >= 2 && File.Exists(Checkpoint.InfoPath(TrainedCheckpoint))
+            ? Explorer.ShowEpochs(checkpoints, images)
+            : "No epoch checkpoints yet: notebook 02 keeps the weights after each epoch when it trains. Run it, then this cell again.";
+    }
+
     /// <summary>
     /// Saves what notebook 02 trained to <see cref="TrainedCheckpoint"/>, with how it was trained and tested, and
     /// returns the full path; notebooks 03 to 06 then load it with <see cref="LoadModel"/>.

@@ -27,8 +27,14 @@ public class CliTests
         Assert.Equal(a.RootElement.GetProperty("epochs").GetRawText(), b.RootElement.GetProperty("epochs").GetRawText(), new LossesOnly());
         Assert.InRange(a.RootElement.GetProperty("test").GetProperty("accuracy").GetDouble(), 0.3, 1.0);
         Assert.True(File.Exists(Path.Combine(output, "convnet.weights")));
-        foreach (var page in new[] { "filters.html", "feature-maps.html", "filters-over-time.html" })
+        foreach (var page in new[] { "filters.html", "feature-maps.html", "filters-over-time.html", "explorer-epochs.html" })
             Assert.True(File.Exists(Path.Combine(output, page)), page);
+        // The weights before training and after the epoch, kept for the explorer's slider; the last equals the saved model.
+        Assert.Equal(["convnet-epoch-00.json", "convnet-epoch-01.json"], ConvLens.Training.EpochCheckpoints.In(Path.Combine(output, "epochs")).Select(Path.GetFileName));
+        Assert.Equal(File.ReadAllBytes(Path.Combine(output, "convnet.weights")), File.ReadAllBytes(Path.Combine(output, "epochs", "convnet-epoch-01.weights")));
+        var compare = Shared.RunCli("explorer", "--checkpoint", Path.Combine(output, "convnet.json"), "--compare", Path.Combine(output, "epochs", "convnet-epoch-00.json"), "--test-images", "10", "--output", output);
+        Assert.True(compare.ExitCode == 0, compare.Stderr);
+        Assert.Contains("compare.html", compare.Stdout);
 
         var evaluate = Shared.RunCli("evaluate", "--checkpoint", Path.Combine(output, "convnet.json"), "--limit", "1000", "--json");
         Assert.True(evaluate.ExitCode == 0, evaluate.Stderr);

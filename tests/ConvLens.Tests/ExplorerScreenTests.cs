@@ -270,4 +270,67 @@ public class ExplorerScreenTests(ITestOutputHelper output)
         }
         output.WriteLine($"{checkedNumbers} numbers shown on conv1, conv2 (all 16 channels), fc1, fc2 and softmax units of test image {image} equal TorchSharp's");
     }
+
+    [SkippableFact]
+    public void The_epoch_slider_runs_each_epochs_weights_and_a_comparison_draws_once_for_two_networks()
+    {
+        Needs.Chromium();
+        string folder = Shared.TempFolder();
+        using var model = new ConvLens.Model.ConvNet(ConvLens.Model.ConvNetSpec.Article);
+        using var slice = Shared.Mnist.Train.Take(1000);
+        var options = new ConvLens.Training.TrainingOptions { Epochs = 2 };
+        var kept = new ConvLens.Training.EpochCheckpoints(model, "mnist", 1000, options, folder);
+        ConvLens.Training.Trainer.Train(model, slice, options, kept);
+        Assert.Equal(3, kept.Saved.Count);
+        Assert.Equal(kept.Saved, ConvLens.Training.EpochCheckpoints.In(folder));
+        using var image = Shared.Mnist.Test.Image(0);
+        float[] Logits(string checkpoint)
+        {
+            using var weights = ConvLens.Checkpoints.Checkpoint.Load(checkpoint).Model;
+            using var logits = ConvLens.Inspection.Inspect.CallInEvalMode(weights, image);
+            return logits.data<float>().ToArray();
+        }
+        var page = Browser.Evaluate(Explorer.EpochsPage(kept.Saved, Shared.Mnist.Test, 5), """
+            const ex = convlensExplorers[0], start = ex.epoch(), out = [];
+            ex.loadTest(0);
+            for (let k = 0; k < ex.epochs.length; k++) { ex.setEpoch(k); out.push({ label: ex.epochs[k], logits: ex.state().probabilities.length, forward: Array.from(ex.forward(ex.testImage(0)).logits) }); }
+            return { start, out, slider: !!ex.root.querySelector(".cl-epochs input[type=range]") };
+            """);
+        Assert.Equal(2, page.GetProperty("start").GetInt32());   // it opens on the last epoch
+        Assert.True(page.GetProperty("slider").GetBoolean());
+        for (int k = 0; k < 3; k++)
+        {
+            var js = page.GetProperty("out")[k].GetProperty("forward").EnumerateArray().Select(v => v.GetDouble()).ToArray();
+            Assert.True(Logits(kept.Saved[k]).Zip(js).All(p => Math.Abs(p.First - p.Second) <= 1e-4), $"epoch {k}: the page's logits differ from TorchSharp's");
+        }
+        Assert.Equal(["before training", "after epoch 1 of 2", "after epoch 2 of 2"], page.GetProperty("out").EnumerateArray().Select(o => o.GetProperty("label").GetString()));
+
+        // Two networks on one drawing: the trained one and its untrained start. A stroke on either is the input of both.
+        using var untrained = ConvLens.Checkpoints.Checkpoint.Load(kept.Saved[0]).Model;
+        var compare = Browser.Evaluate(Explorer.ComparePage(model, "trained", untrained, "untrained", Shared.Mnist.Test, 5), """
+            const [a, b] = convlensExplorers, canvas = b.canvas, box = canvas.getBoundingClientRect(), side = canvas.width;
+            const at = ([x, y]) => ({ clientX: box.left + x / side * box.width, clientY: box.top + y / side * box.height, pointerId: 1, pointerType: "pen", isPrimary: true, buttons: 1, bubbles: true });
+            canvas.dispatchEvent(new PointerEvent("pointerdown", at([140, 50])));
+            for (let y = 60; y <= 230; y += 10) canvas.dispatchEvent(new PointerEvent("pointermove", at([142, y])));
+            canvas.dispatchEvent(new PointerEvent("pointerup", at([142, 230])));
+            const drawn = { a: a.state(), b: b.state() };
+            a.loadTest(3);
+            const loaded = { a: a.state(), b: b.state() };
+            return { count: convlensExplorers.length, drawn, loaded };
+            """);
+        Assert.Equal(2, compare.GetProperty("count").GetInt32());
+        foreach (var step in new[] { "drawn", "loaded" })
+        {
+            var (a, b) = (compare.GetProperty(step).GetProperty("a"), compare.GetProperty(step).GetProperty("b"));
+            Assert.Equal(a.GetProperty("input").GetRawText(), b.GetProperty("input").GetRawText());
+            var input = from_array(b.GetProperty("input").EnumerateArray().Select(v => (float)v.GetDouble()).ToArray()).reshape(1, 1, 28, 28);
+            foreach (var (net, state) in new[] { (model, a), (untrained, b) })
+            {
+                var torch = ConvLens.Training.Trainer.Predict(net, input).Probabilities;
+                var js = state.GetProperty("probabilities").EnumerateArray().Select(v => v.GetDouble()).ToArray();
+                Assert.True(torch.Zip(js).All(p => Math.Abs(p.First - p.Second) <= 1e-4), $"{step}: a page's probabilities differ from TorchSharp's");
+            }
+        }
+        Assert.Equal(1, compare.GetProperty("drawn").GetProperty("a").GetProperty("strokes").GetInt32());
+    }
 }

@@ -342,8 +342,10 @@ public class NotebookTests(WorkbookRuns runs) : IClassFixture<WorkbookRuns>
     public void The_explorer_cell_of_notebook_05_runs_the_model_trained_in_02_in_the_browser(bool variant)
     {
         var outputs = Outputs(variant ? runs.Variant : runs.AsShipped, "05-visualize-feature-maps");
-        string explorer = Assert.Single(outputs.Select(o => Join(o!["data"]?["text/html"])), h => h.Contains("ConvLensExplorer.mount("));
-        var result = Browser.Evaluate(Browser.Page(explorer), """
+        // Two explorers: the model 02 trained, then the same with a slider over the weights 02 kept after each epoch.
+        var explorers = outputs.Select(o => Join(o!["data"]?["text/html"])).Where(h => h.Contains("ConvLensExplorer.mount(")).ToList();
+        Assert.Equal(2, explorers.Count);
+        var result = Browser.Evaluate(Browser.Page(explorers[0]), """
             const ex = convlensExplorers[0];
             ex.loadTest(0);
             return { count: convlensExplorers.length, prediction: ex.state().prediction, tests: ex.testCount, summary: document.querySelector(".cl-bars").parentNode.textContent };
@@ -351,10 +353,31 @@ public class NotebookTests(WorkbookRuns runs) : IClassFixture<WorkbookRuns>
         Assert.Equal(1, result.GetProperty("count").GetInt32());
         Assert.Equal(100, result.GetProperty("tests").GetInt32());
         // Test image 0, loaded: the page predicts what TorchSharp predicts with the checkpoint 02 saved.
-        using var model = ConvLens.Checkpoints.Checkpoint.Load(variant ? runs.VariantModel : runs.AsShippedModel).Model;
+        string saved = variant ? runs.VariantModel : runs.AsShippedModel;
+        using var model = ConvLens.Checkpoints.Checkpoint.Load(saved).Model;
         using var image = Shared.Mnist.Test.Image(0);
         Assert.Equal(ConvLens.Training.Trainer.Predict(model, image).Class, result.GetProperty("prediction").GetInt32());
         Assert.Contains(variant ? "conv3 64@3×3" : "conv2 32@5×5 → 1568", result.GetProperty("summary").GetString());
+
+        // The epoch slider: each position runs that epoch's weights, as TorchSharp does with the checkpoint 02 kept.
+        var epochs = ConvLens.Training.EpochCheckpoints.In(Path.Combine(Path.GetDirectoryName(saved)!, "epochs"));
+        Assert.Equal(variant ? 2 : 11, epochs.Count);
+        var slider = Browser.Evaluate(Browser.Page(explorers[1]), """
+            const ex = convlensExplorers[0], out = [];
+            for (let k = 0; k < ex.epochs.length; k++) { ex.setEpoch(k); out.push({ label: ex.epochs[k], logits: Array.from(ex.forward(ex.testImage(0)).logits) }); }
+            return out;
+            """);
+        Assert.Equal(epochs.Count, slider.GetArrayLength());
+        foreach (var (epoch, k) in epochs.Select((e, k) => (e, k)))
+        {
+            using var weights = ConvLens.Checkpoints.Checkpoint.Load(epoch).Model;
+            using var logits = ConvLens.Inspection.Inspect.CallInEvalMode(weights, image);
+            var torch = logits.data<float>().ToArray();
+            var page = slider[k].GetProperty("logits").EnumerateArray().Select(v => v.GetDouble()).ToArray();
+            Assert.True(torch.Zip(page).All(p => Math.Abs(p.First - p.Second) <= 1e-4), $"epoch checkpoint {k}: the page's logits differ from TorchSharp's");
+        }
+        Assert.Equal("before training", slider[0].GetProperty("label").GetString());
+        Assert.StartsWith("after epoch ", slider[epochs.Count - 1].GetProperty("label").GetString());
     }
 
     [Fact]

@@ -69,14 +69,9 @@ public static partial class NotebookRunner
         if (File.Exists(dll) && Workbook.StaleBuild(dll, sources) is null) return;
         log.WriteLine(File.Exists(dll) ? "The library the notebooks load is older than its sources: building src/ConvLens (Release)…"
                                        : "Building the library the notebooks load: src/ConvLens (Release), once…");
-        var start = new ProcessStartInfo("dotnet", ["build", sources, "-c", "Release", "-v", "q", "-nologo", "-clp:NoSummary"])
-            { WorkingDirectory = root, RedirectStandardOutput = true, RedirectStandardError = true };
-        using var build = Process.Start(start)!;
-        var output = build.StandardOutput.ReadToEndAsync();
-        string errors = build.StandardError.ReadToEnd();
-        build.WaitForExit();
-        if (build.ExitCode != 0)
-            throw new ConvLensException($"'dotnet build src/ConvLens -c Release' failed, so the notebooks have no library to load: {(errors + output.Result).Trim().ReplaceLineEndings(" ")}");
+        var build = ChildProcess.Run(root, "dotnet", "build", sources, "-c", "Release", "-v", "q", "-nologo", "-clp:NoSummary");
+        if (build.Code != 0)
+            throw new ConvLensException($"'dotnet build src/ConvLens -c Release' failed, so the notebooks have no library to load: {ChildProcess.OneLine(build.Output)}");
         // An up-to-date build leaves the DLL's time as it was; mark it as built after the sources it was checked against.
         if (Workbook.StaleBuild(dll, sources) is not null) File.SetLastWriteTimeUtc(dll, DateTime.UtcNow);
     }
@@ -84,13 +79,9 @@ public static partial class NotebookRunner
     // The pinned host (.config/dotnet-tools.json) comes through the .NET toolchain itself: nothing to install by hand.
     static void EnsureHost(string root)
     {
-        var start = new ProcessStartInfo("dotnet", ["tool", "restore"]) { WorkingDirectory = root, RedirectStandardOutput = true, RedirectStandardError = true };
-        using var restore = Process.Start(start)!;
-        var output = restore.StandardOutput.ReadToEndAsync();
-        string errors = restore.StandardError.ReadToEnd();
-        restore.WaitForExit();
-        if (restore.ExitCode != 0)
-            throw new ConvLensException($"'dotnet tool restore' could not get the notebook host (Microsoft.dotnet-interactive): {(errors + output.Result).Trim().ReplaceLineEndings(" ")}");
+        var restore = ChildProcess.Run(root, "dotnet", "tool", "restore");
+        if (restore.Code != 0)
+            throw new ConvLensException($"'dotnet tool restore' could not get the notebook host (Microsoft.dotnet-interactive): {ChildProcess.OneLine(restore.Output)}");
     }
 
     static bool Execute(string name, JsonObject document, string root, string folder, WorkbookRun run, TextWriter log)

@@ -43,32 +43,95 @@ public static class Explorer
         new($"<style>{style.Value}</style>\n{Mount(model, images, count, about)}");
 
     /// <summary>The explorer as a standalone page, everything inlined: open it from disk, with no network.</summary>
-    public static string Page(ConvNet model, ImageSet? images = null, int count = PageTestImages, string? about = null) => $$"""
-        <!DOCTYPE html>
-        <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-        <title>ConvLens · explorer</title>
-        <style>body{font-family:system-ui,sans-serif;margin:24px;color:#222} p{max-width:60em}{{style.Value}}</style>
-        </head><body>
-        <h1>ConvLens · watch the network think</h1>
-        <p>Draw {{(images is null || images.Name == Datasets.Mnist ? "a digit" : $"one of the {images.Name} classes")}} in the black square with the mouse, a finger or a pen. While you draw, the network ({{WebUtility.HtmlEncode(model.Plan.ToString())}})
-        runs in this page on what it receives, and its class probabilities and every conv layer's feature maps change with
-        each stroke. Hover or tap a map's pixel to see which part of the input it looks at; click it, or press Enter, to
-        see how its value is computed from the weights.</p>
-        {{Mount(model, images, count, about)}}
-        </body></html>
-
-        """;
+    public static string Page(ConvNet model, ImageSet? images = null, int count = PageTestImages, string? about = null) =>
+        Document("ConvLens · explorer", "ConvLens · watch the network think", $$"""
+            <p>Draw {{WhatToDraw(images)}} in the black square with the mouse, a finger or a pen. While you draw, the network ({{WebUtility.HtmlEncode(model.Plan.ToString())}})
+            runs in this page on what it receives, and its class probabilities and every conv layer's feature maps change with
+            each stroke. Hover or tap a map's pixel to see which part of the input it looks at; click it, or press Enter, to
+            see how its value is computed from the weights.</p>
+            {{Mount(model, images, count, about)}}
+            """);
 
     // The explorer's element, its code, and the call that builds it there for this model: one per page or notebook output.
-    static string Mount(ConvNet model, ImageSet? images, int count, string? about)
+    static string Mount(ConvNet model, ImageSet? images, int count, string? about, IReadOnlyList<(string Label, ConvNet Model)>? epochs = null)
     {
         string id = "convlens-explorer-" + Guid.NewGuid().ToString("N")[..12];
         return $"""
             <div id="{id}"></div>
             <script>{script.Value}</script>
-            <script>window.ConvLensExplorer.mount(document.getElementById("{id}"), {ModelJson(model, images, count, about)});</script>
+            <script>window.ConvLensExplorer.mount(document.getElementById("{id}"), {ModelJson(model, images, count, about, epochs)});</script>
             """;
     }
+
+    /// <summary>
+    /// The explorer with a slider over a training run's epoch checkpoints (<see cref="Training.EpochCheckpoints"/>): the
+    /// same drawing through the network before training, after epoch 1, … up to the last. About 0.9 MB a checkpoint for
+    /// the article's network, so fewer test images are embedded.
+    /// </summary>
+    public static string EpochsPage(IReadOnlyList<string> checkpoints, ImageSet? images = null, int count = NotebookTestImages) =>
+        WithEpochs(checkpoints, (title, intro, mount) => Document(title, title, intro + "\n" + mount), images, count);
+
+    /// <summary><see cref="EpochsPage"/> as a notebook cell's output.</summary>
+    public static ExplorerView ShowEpochs(IReadOnlyList<string> checkpoints, ImageSet? images = null, int count = NotebookTestImages) =>
+        new(WithEpochs(checkpoints, (_, intro, mount) => $"<style>{style.Value}</style>\n{intro}\n{mount}", images, count));
+
+    static string WithEpochs(IReadOnlyList<string> checkpoints, Func<string, string, string, string> page, ImageSet? images, int count)
+    {
+        if (checkpoints.Count < 2)
+            throw new ConvLensException($"An epoch slider needs at least two epoch checkpoints; found {checkpoints.Count}. Train with epoch checkpoints kept (convlens train does).");
+        var epochs = checkpoints.Select(c => Checkpoints.Checkpoint.Load(c)).ToList();
+        try
+        {
+            var plan = JsonSerializer.Serialize(epochs[0].Model.Plan, Checkpoints.Checkpoint.Json);
+            if (epochs.Any(e => JsonSerializer.Serialize(e.Model.Plan, Checkpoints.Checkpoint.Json) != plan))
+                throw new ConvLensException("These epoch checkpoints are not all of one network: give the checkpoints of one training run.");
+            var labels = epochs.Select(e => e.Info.History.Count == 0 ? "before training" : $"after epoch {e.Info.History.Count} of {epochs[^1].Info.History.Count}").ToList();
+            var last = epochs[^1];
+            string about = $"{last.Model.Plan}, trained {last.Info.Trained}: move the slider to see it at each epoch.";
+            return page($"ConvLens · {last.Model.Plan}, epoch by epoch",
+                $"<p>Draw {WhatToDraw(images)} and move the <b>weights</b> slider under the probabilities: the same drawing through the same network, from its random start before training to the weights after each epoch.</p>",
+                Mount(last.Model, images, count, about, epochs.Select((e, i) => (labels[i], e.Model)).ToList()));
+        }
+        finally
+        {
+            foreach (var e in epochs) e.Model.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// Two networks side by side on one drawing (say the article's 5×5 network and a 3×3 variant): what is drawn on
+    /// either explorer is drawn on both, so their probabilities and maps can be compared stroke by stroke.
+    /// </summary>
+    public static string ComparePage(ConvNet first, string firstAbout, ConvNet second, string secondAbout, ImageSet? images = null, int count = NotebookTestImages)
+    {
+        if (first.Plan.Height != second.Plan.Height || first.Plan.Channels != second.Plan.Channels)
+            throw new ConvLensException($"These networks take different images ({string.Join("×", first.Plan.Input)} and {string.Join("×", second.Plan.Input)}): one drawing cannot go to both.");
+        string title = $"ConvLens · {first.Plan} against {second.Plan}";
+        return Document(title, title, $"""
+            <p>Draw {WhatToDraw(images)} in either square: it is drawn in both, and each network answers with its own maps
+            and probabilities.</p>
+            <div class="cl-compare">
+            <section><h2>{WebUtility.HtmlEncode(first.Plan.ToString())}</h2>{Mount(first, images, count, firstAbout)}</section>
+            <section><h2>{WebUtility.HtmlEncode(second.Plan.ToString())}</h2>{Mount(second, images, count, secondAbout)}</section>
+            </div>
+            <script>window.ConvLensExplorer.link(...window.convlensExplorers.slice(-2));</script>
+            """);
+    }
+
+    static string WhatToDraw(ImageSet? images) => images is null || images.Name == Datasets.Mnist ? "a digit" : $"one of the {images.Name} classes";
+
+    // A standalone page, everything inlined: it opens from disk, with no network.
+    static string Document(string title, string heading, string body) => $$"""
+        <!DOCTYPE html>
+        <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+        <title>{{WebUtility.HtmlEncode(title)}}</title>
+        <style>body{font-family:system-ui,sans-serif;margin:24px;color:#222} p{max-width:60em} .cl-compare{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(100%,620px),1fr));gap:24px} .cl-compare h2{font-size:16px}{{style.Value}}</style>
+        </head><body>
+        <h1>{{WebUtility.HtmlEncode(heading)}}</h1>
+        {{body}}
+        </body></html>
+
+        """;
 
     /// <summary>Writes <see cref="Page"/> to <paramref name="path"/> atomically and returns the path.</summary>
     public static string WritePage(string path, ConvNet model, ImageSet? images = null, int count = PageTestImages, string? about = null)
@@ -86,27 +149,37 @@ public static class Explorer
         ? new { box = 28.0 / 28, centre = "box", about = "scaled to fill the frame on its longest side and centred, as Fashion-MNIST's images were made" }
         : new { box = 20.0 / 28, centre = "mass", about = "the ink's bounding box scaled into 20×20 and centred by its centre of mass, as MNIST's digits were made" };
 
+    // Each layer's parameters by its state-dict name (weight, bias; batch norm's running_mean and running_var), as base64
+    // float32 (little-endian): whatever the layer holds. The model's own tensors, read as copies.
+    static Dictionary<string, JsonObject> LayerParameters(ConvNet model)
+    {
+        var state = model.state_dict();   // the model's own tensors: taken before the scope below, which frees only the copies made of them
+        using var scope = NewDisposeScope();
+        string Floats(Tensor t) => Convert.ToBase64String(MemoryMarshal.AsBytes(t.detach().cpu().to_type(ScalarType.Float32).contiguous().data<float>().ToArray().AsSpan()));
+        return model.Plan.Layers.Select(layer => (layer.Name, Held: state
+                .Where(p => p.Key.StartsWith(layer.Name + ".") && !p.Key[(layer.Name.Length + 1)..].Contains('.') && p.Value.is_floating_point())
+                .ToDictionary(p => p.Key[(layer.Name.Length + 1)..], p => (JsonNode?)Floats(p.Value))))
+            .Where(l => l.Held.Count > 0).ToDictionary(l => l.Name, l => new JsonObject(l.Held));
+    }
+
     /// <summary>
     /// What the page needs, as JSON: the model's layer plan as it is (every layer's kind, settings and shapes, in the
     /// order they run), each layer's parameters as base64 float32 (little-endian) beside it, every spatial layer's
     /// receptive fields, the conv blocks, the class names and some test images as bytes.
     /// </summary>
-    static string ModelJson(ConvNet model, ImageSet? images, int count, string? about)
+    static string ModelJson(ConvNet model, ImageSet? images, int count, string? about, IReadOnlyList<(string Label, ConvNet Model)>? epochs = null)
     {
         var plan = model.Plan;
         if (plan.Height != plan.Width)
             throw new ConvLensException($"The explorer draws square images, but this model takes {plan.Height}×{plan.Width} images.");
-        var state = model.state_dict();   // the model's own parameters: outside the scope below, which frees only copies
+        var parameters = LayerParameters(model);
+        var epochParameters = epochs?.Select(e => new { label = e.Label, parameters = new JsonObject(LayerParameters(e.Model).Select(p => KeyValuePair.Create(p.Key, (JsonNode?)p.Value))) }).ToList();
         using var scope = NewDisposeScope();
-        string Floats(Tensor t) => Convert.ToBase64String(MemoryMarshal.AsBytes(t.detach().cpu().to_type(ScalarType.Float32).contiguous().data<float>().ToArray().AsSpan()));
         var layers = plan.Layers.Select(layer =>
         {
             var node = JsonSerializer.SerializeToNode(layer, Checkpoints.Checkpoint.Json)!.AsObject();
             node.Remove("field");   // the page gets every unit's window instead (fields, below)
-            // weight, bias; batch norm's running_mean and running_var: whatever the layer holds, by its state-dict name.
-            var parameters = state.Where(p => p.Key.StartsWith(layer.Name + ".") && !p.Key[(layer.Name.Length + 1)..].Contains('.') && p.Value.is_floating_point())
-                .ToDictionary(p => p.Key[(layer.Name.Length + 1)..], p => (JsonNode?)Floats(p.Value));
-            if (parameters.Count > 0) node["parameters"] = new JsonObject(parameters);
+            if (parameters.TryGetValue(layer.Name, out var held)) node["parameters"] = held;
             return node;
         }).ToList();
         var fields = plan.Layers.Select(l => plan.ReceptiveField(l.Name)).Where(f => f.Spatial)
@@ -137,6 +210,7 @@ public static class Explorer
             classes = images?.Classes ?? Enumerable.Range(0, plan.Classes).Select(c => c.ToString()).ToList(),
             preprocessing = Preprocessing(images?.Name),
             layers, fields, blocks, tests,
+            epochs = epochParameters,
         });   // the default encoder escapes <, > and &, so the JSON is safe inside a script element
     }
 }

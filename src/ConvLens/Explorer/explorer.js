@@ -626,6 +626,20 @@
     const scaleBox = scaleLabel.appendChild(el("select"));
     for (const [value, text] of [["layer", "one per layer, kept while you draw"], ["map", "one per map"], ["global", "one for all layers, kept while you draw"]])
       Object.assign(scaleBox.appendChild(el("option", "", text)), { value });
+    // The weights after each epoch (a page made from a training run's epoch checkpoints): the same drawing, from the
+    // untrained network to the trained one.
+    const epochs = (spec.epochs || []).map(e => ({
+      label: e.label,
+      layers: Object.fromEntries(Object.entries(e.parameters).map(([name, ps]) => [name, Object.fromEntries(Object.entries(ps).map(([k, v]) => [k, floats(v)]))])),
+    }));
+    let epochSlider = null, epochLabel = null, epochShown = epochs.length - 1;
+    if (epochs.length > 1) {
+      const epochBox = options.appendChild(el("label", "cl-epochs", "weights: "));
+      epochSlider = epochBox.appendChild(el("input"));
+      Object.assign(epochSlider, { type: "range", min: 0, max: epochs.length - 1, step: 1, value: epochs.length - 1 });
+      epochSlider.setAttribute("aria-label", "which epoch's weights the network uses");
+      epochLabel = epochBox.appendChild(el("span", "cl-epoch-label", epochs[epochs.length - 1].label));
+    }
     options.appendChild(el("span", "cl-hint",
       "Hover or tap a map's pixel, or Tab to a map and use the arrow keys: the red square, on the input and on the small copy beside the map, is what that pixel sees (its receptive field). Click it, or press Enter, to see how its value is computed."));
     const mapsArea = root.appendChild(el("div", "cl-maps"));
@@ -663,7 +677,8 @@
       const section = mapsArea.appendChild(el("div", "cl-layer"));
       const last = n === model.layers.length - 1;
       section.appendChild(el("div", "cl-layer-heading",
-        `${l.name}: ${l.out} units, Linear ${l.in} → ${l.out}` + (last ? ": the logits, one per class (0 first, left to right), which softmax turns into the bars" : ", before the layers that follow it")));
+        `${l.name}: ${l.out} units, Linear ${l.in} → ${l.out}` + (last ? ": the logits, one per class (0 first, left to right), which softmax turns into the bars"
+          : `, before ${model.layers.slice(n + 1).find(m => !m.kind.startsWith("Dropout"))?.name ?? "the output"}`)));
       const legend = legendFor(section);
       const columns = Math.min(l.out, last ? l.out : 24), rows = Math.ceil(l.out / columns);
       const canvas = section.appendChild(el("div", "cl-wrap")).appendChild(el("canvas", "cl-map cl-units"));
@@ -678,7 +693,10 @@
     });
 
     // ---- State: strokes on the drawing canvas, or a test image with strokes over it. ----
-    let strokes = [], current = null, base = null, baseName = null, pending = false, last = null, lastUpdate = 0, selected = null;
+    let strokes = [], current = null, base = null, baseName = null, baseIndex = null, pending = false, last = null, lastUpdate = 0, selected = null;
+    // Explorers linked to this one (a comparison page): they get this drawing after each update, and do not send it back.
+    const followers = [];
+    let quiet = false;
     const updates = [];
     const ctx = draw.getContext("2d", { willReadFrequently: true });
 
@@ -840,6 +858,7 @@
       updates.push(ms);
       lastUpdate = performance.now();
       status.textContent = `updated in ${ms.toFixed(1)} ms`;
+      if (!quiet) for (const follow of followers) follow({ strokes, testIndex: baseIndex });
     }
 
     function setLegend(b, range, low, high) {
@@ -1132,7 +1151,7 @@
     scaleBox.addEventListener("change", update);
     saliencyBox.addEventListener("change", update);
     const resetScales = () => sections.forEach(b => { b.kept = null; });
-    clearButton.addEventListener("click", () => { strokes = []; base = null; resetScales(); redraw(); update(); });
+    clearButton.addEventListener("click", () => { strokes = []; base = null; baseIndex = null; resetScales(); redraw(); update(); });
     undoButton.addEventListener("click", () => { strokes.pop(); redraw(); update(); });
 
     // A test image as the network takes it: [channels, size, size], values 0 … 1.
@@ -1145,6 +1164,7 @@
       n = clamp(Math.floor(Number(n) || 0), 0, testCount - 1);
       if (indexBox) indexBox.value = n;
       base = testImage(n);
+      baseIndex = n;
       baseName = `Test image ${n}, labelled ${classes[testLabels[n]]}`;
       strokes = [];
       resetScales();
@@ -1155,6 +1175,30 @@
       loadButton.addEventListener("click", () => loadTest(indexBox.value));
       indexBox.addEventListener("change", () => loadTest(indexBox.value));
       randomButton.addEventListener("click", () => loadTest(Math.floor(Math.random() * testCount)));
+    }
+
+    function setEpoch(k) {
+      epochShown = clamp(Math.round(Number(k)), 0, epochs.length - 1);
+      for (const layer of model.layers) if (epochs[epochShown].layers[layer.name]) layer.p = epochs[epochShown].layers[layer.name];
+      epochSlider.value = epochShown;
+      epochLabel.textContent = epochs[epochShown].label;
+      resetScales();   // each epoch's maps on their own scales: the weights grow while training
+      update();
+    }
+    if (epochSlider) epochSlider.addEventListener("input", () => setEpoch(epochSlider.value));
+
+    // Another explorer's drawing, taken as it is: its strokes (in drawing pixels) over its test image, if any.
+    function setDrawing(d) {
+      if (d.testIndex !== baseIndex) {
+        if (d.testIndex === null || !tests) { base = null; baseIndex = null; }
+        else { base = testImage(d.testIndex); baseIndex = d.testIndex; baseName = `Test image ${d.testIndex}, labelled ${classes[testLabels[d.testIndex]]}`; if (indexBox) indexBox.value = d.testIndex; }
+        resetScales();
+      }
+      strokes = d.strokes.map(s => s.map(p => [p[0], p[1]]));
+      if (strokes.length === 0 && d.testIndex === null) resetScales();
+      redraw();
+      quiet = true;
+      try { update(); } finally { quiet = false; }
     }
 
     // The page starts empty, and says so: a test image is loaded only when asked for.
@@ -1197,6 +1241,8 @@
       softmax: () => { openSoftmax(); return shown(); },
       panel: shown,
       showAfter: on => { afterBox.checked = on; update(); },
+      epochs: epochs.map(e => e.label), setEpoch, epoch: () => epochShown,
+      setDrawing, follow: other => followers.push(d => other.setDrawing(d)),
       showSaliency: on => { saliencyBox.checked = on; update(); },
       setScale: mode => { scaleBox.value = mode; update(); },
       legends: () => sections.map(b => ({ low: b.low.textContent, high: b.high.textContent, range: b.range, zero: b.zero.style.left, heading: b.heading.textContent })),
@@ -1209,5 +1255,8 @@
     return api;
   }
 
-  window.ConvLensExplorer = { mount, forward, saliency, preprocess, renderStrokes, convUnit, linearUnit, softmaxOf, follow };
+  // Two explorers on one page that share one drawing (a comparison): what is drawn on either is drawn on both.
+  function link(a, b) { a.follow(b); b.follow(a); }
+
+  window.ConvLensExplorer = { mount, link, forward, saliency, preprocess, renderStrokes, convUnit, linearUnit, softmaxOf, follow };
 })();
