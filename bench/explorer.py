@@ -3,7 +3,7 @@
     python3 bench/explorer.py              # 300 updates while a stroke is drawn, then the same with block outputs shown
     UPDATES=1000 python3 bench/explorer.py
     CHECKPOINT=artifacts/notebook/convnet.json python3 bench/explorer.py   # any network ConvLens can plan, e.g. 02's
-    python3 bench/explorer.py --screenshot docs/explorer.png   # the README's picture: a 2 drawn by pen events, a pixel hovered
+    python3 bench/explorer.py --screenshot docs/explorer.png   # the README's pictures: a 2 drawn by pen events, a pixel hovered and clicked
 
 Prints the page's size and the time of one update after a pen move, from the drawing to the network's input, the
 forward pass, every map and the bars (median, 90th percentile, worst), against the issue's budget of 50 ms; and, as a
@@ -91,22 +91,31 @@ SCREENSHOT = """
   send("pointerdown", points[0]);
   for (const p of points.slice(1)) send("pointermove", p);
   send("pointerup", points[points.length - 1]);
-  ex.hover(1, %(channel)d, 4, 6);
+  // As on a laptop: the page scrolled to conv2's maps, a pixel hovered (its field on the copy of the input beside the
+  // map), or that pixel clicked (its arithmetic).
+  if ("%(mode)s" === "unit") { ex.unit(1, %(channel)d, 4, 6); document.querySelector(".cl-unit").scrollIntoView({ block: "center" }); }
+  else { ex.mapCanvas(1, %(channel)d).scrollIntoView({ block: "center" }); ex.hover(1, %(channel)d, 4, 6); }
 })();
 </script>
 </body>"""
 
 
 def screenshot(target, text, out):
-    page = os.path.join(out, "explorer-screenshot.html")
-    with open(page, "w", encoding="utf-8") as f:
-        f.write(text.replace("</body>", SCREENSHOT % {"channel": 12}))
-    with tempfile.TemporaryDirectory() as profile:
-        subprocess.run(["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--proxy-server=127.0.0.1:9",
-                        "--host-resolver-rules=MAP * ~NOTFOUND", f"--user-data-dir={profile}", "--window-size=1280,1200",
-                        f"--screenshot={os.path.abspath(target)}", "file://" + page],   # real time: the status shows a real update time
-                       check=True, capture_output=True)
-    print(f"wrote {target}")
+    """Writes TARGET (a conv2 pixel hovered) and TARGET-unit (the same pixel clicked), both in a 1366×768 window: the
+    page sits in an iframe of that size, so that it scrolls as on a laptop."""
+    stem, ext = os.path.splitext(target)
+    for mode, path in (("hover", target), ("unit", stem + "-unit" + ext)):
+        inner = text.replace("</body>", SCREENSHOT % {"channel": 5, "mode": mode})
+        page = os.path.join(out, f"explorer-screenshot-{mode}.html")
+        with open(page, "w", encoding="utf-8") as f:
+            f.write('<!DOCTYPE html><html><head><meta charset="utf-8"></head><body style="margin:0">'
+                    f'<iframe style="width:1366px;height:768px;border:0" srcdoc="{html.escape(inner, quote=True)}"></iframe></body></html>')
+        with tempfile.TemporaryDirectory() as profile:
+            subprocess.run(["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--proxy-server=127.0.0.1:9",
+                            "--host-resolver-rules=MAP * ~NOTFOUND", f"--user-data-dir={profile}", "--window-size=1366,768",
+                            "--virtual-time-budget=5000", f"--screenshot={os.path.abspath(path)}", "file://" + page],
+                           check=True, capture_output=True)
+        print(f"wrote {path}")
 
 
 def main():
