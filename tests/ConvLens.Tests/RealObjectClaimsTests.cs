@@ -247,6 +247,13 @@ public class RealObjectClaimsTests(ITestOutputHelper output)
             .GroupBy(i => (test.Labels[i], test.Predictions[i])).OrderByDescending(g => g.Count()).Take(3).Select(g => (g.Key.Item1, g.Key.Item2, g.Count())).ToArray();
         Assert.Contains($"a {pairs[0].Item1} taken for a {pairs[0].Item2} ({pairs[0].Item3} times), then a {pairs[1].Item1} taken for a {pairs[1].Item2} ({pairs[1].Item3} times), then a {pairs[2].Item1} taken for a {pairs[2].Item2} ({pairs[2].Item3} times)", Solution("03.4"));
 
+        // 03.1: the least sure right answers against all right answers.
+        var right = Enumerable.Range(0, test.Count).Where(i => test.Predictions[i] == test.Labels[i]).ToList();
+        var unsure = right.OrderBy(i => test.Confidences[i]).Take(8).ToList();
+        double sure = right.Count(i => test.Confidences[i] > 0.99) / (double)right.Count;
+        Assert.Contains($"between {Percent(test.Confidences[unsure[0]])} and {Percent(test.Confidences[unsure[^1]])} sure, while {Percent(sure, 1)} of all its right answers are more than 99 % sure", Solution("03.1"));
+        Assert.Equal(4, unsure.Count(i => test.Labels[i] == 9));
+
         // 04.4 and 04.5: conv1's largest and smallest filter, and the most one-sided.
         var filters = Inspect.Filters(model, "conv1").flatten(1);
         var norms = filters.pow(2).sum(1).sqrt().data<float>().ToArray();
