@@ -4,6 +4,7 @@
     UPDATES=1000 python3 bench/explorer.py
     CHECKPOINT=artifacts/notebook/convnet.json python3 bench/explorer.py   # any network ConvLens can plan, e.g. 02's
     python3 bench/explorer.py --screenshot docs/explorer.png   # the README's pictures: a 2 drawn by pen events, a pixel hovered and clicked
+    BASE=723b2b9 python3 bench/explorer.py   # that revision's explorer.js and .css against this tree's, same page, alternated rounds
 
 Prints the page's size and the time of one update after a pen move, from the drawing to the network's input, the
 forward pass, every map and the bars (median, 90th percentile, worst), against the issue's budget of 50 ms; and, as a
@@ -118,17 +119,8 @@ def screenshot(target, text, out):
         print(f"wrote {path}")
 
 
-def main():
-    out = os.path.join(ROOT, "artifacts", "bench-explorer")
-    os.makedirs(out, exist_ok=True)
-    checkpoint = ["--checkpoint", os.environ["CHECKPOINT"]] if os.environ.get("CHECKPOINT") else []
-    subprocess.run([os.path.join(ROOT, "convlens"), "explorer", "--output", out, *checkpoint], check=True, stdout=subprocess.DEVNULL)
-    page = os.path.join(out, "explorer.html")
-    size = os.path.getsize(page)
-    with open(page, encoding="utf-8") as f:
-        text = f.read()
-    if len(sys.argv) == 3 and sys.argv[1] == "--screenshot":
-        return screenshot(sys.argv[2], text, out)
+def measure(text, out):
+    """One run of BENCH in headless Chromium on the page TEXT: each case's update times, in ms."""
     bench = os.path.join(out, "explorer-bench.html")
     with open(bench, "w", encoding="utf-8") as f:
         f.write(text.replace("</body>", BENCH % {"n": UPDATES}))
@@ -142,7 +134,43 @@ def main():
     match = re.search(r'<pre id="bench-result">(.*?)</pre>', dom, re.S)
     if not match or not match.group(1):
         sys.exit("the page reported nothing")
-    result = json.loads(html.unescape(match.group(1)))
+    return json.loads(html.unescape(match.group(1)))
+
+
+def compare(text, base, out):
+    """BASE=REV: the same page with REV's explorer.js and explorer.css, against this tree's, in alternated rounds."""
+    def at(path):
+        return subprocess.run(["git", "-C", ROOT, "show", f"{base}:{path}"], check=True, capture_output=True, text=True).stdout
+    old = text
+    start = old.index("<script>// ConvLens explorer"); end = old.index("</script>", start)
+    old = old[:start] + "<script>" + at("src/ConvLens/Explorer/explorer.js") + old[end:]
+    start = old.index(".cl-explorer{"); end = old.index("</style>", start)
+    old = old[:start] + at("src/ConvLens/Explorer/explorer.css") + old[end:]
+    ratios = []
+    for round in range(1, int(os.environ.get("ROUNDS", "3")) + 1):
+        before, after = measure(old, out), measure(text, out)
+        r = {k: statistics.median(after[k]) / statistics.median(before[k]) for k in ("convOutputs", "withSaliency")}
+        ratios.append(r)
+        print(f"round {round}: update {statistics.median(before['convOutputs']):.1f} → {statistics.median(after['convOutputs']):.1f} ms "
+              f"({r['convOutputs']:.2f}×), with saliency {statistics.median(before['withSaliency']):.1f} → {statistics.median(after['withSaliency']):.1f} ms ({r['withSaliency']:.2f}×)")
+    print(f"median ratio this tree / {base}: update {statistics.median(r['convOutputs'] for r in ratios):.2f}×, "
+          f"with saliency {statistics.median(r['withSaliency'] for r in ratios):.2f}×")
+
+
+def main():
+    out = os.path.join(ROOT, "artifacts", "bench-explorer")
+    os.makedirs(out, exist_ok=True)
+    checkpoint = ["--checkpoint", os.environ["CHECKPOINT"]] if os.environ.get("CHECKPOINT") else []
+    subprocess.run([os.path.join(ROOT, "convlens"), "explorer", "--output", out, *checkpoint], check=True, stdout=subprocess.DEVNULL)
+    page = os.path.join(out, "explorer.html")
+    size = os.path.getsize(page)
+    with open(page, encoding="utf-8") as f:
+        text = f.read()
+    if len(sys.argv) == 3 and sys.argv[1] == "--screenshot":
+        return screenshot(sys.argv[2], text, out)
+    if os.environ.get("BASE"):
+        return compare(text, os.environ["BASE"], out)
+    result = measure(text, out)
 
     def line(name, times):
         times = sorted(times)

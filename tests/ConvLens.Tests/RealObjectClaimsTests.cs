@@ -202,6 +202,24 @@ public class RealObjectClaimsTests(ITestOutputHelper output)
         var hiRes = new HiResCam("relu2").Attribute(model, Image4(), 9);
         double ratio = gradCam.abs().max().item<float>() / hiRes.abs().max().item<float>();
         Assert.True(ratio < 1e-3, $"Grad-CAM's peak is {ratio:G2} of HiResCAM's");
+        // Before its final ReLU, Grad-CAM's weighted sum is negative almost everywhere (the maps are never negative).
+        using (no_grad())
+        {
+            var maps = relu2.detach().reshape(averages.Length, -1).to_type(ScalarType.Float32).data<float>().ToArray();   // [32 maps × 49 cells]
+            int cells = maps.Length / averages.Length;
+            var weighted = Enumerable.Range(0, cells).Select(k => Enumerable.Range(0, averages.Length).Sum(c => (double)averages[c] * maps[c * cells + k])).ToArray();
+            double below = weighted.Count(v => v < 0) / (double)weighted.Length, positive = weighted.Count(v => v > 0) / (double)weighted.Length;
+            output.WriteLine($"Grad-CAM before its ReLU: {below:P0} of relu2's {weighted.Length} cells negative, {positive:P0} positive, the largest {weighted.Max():G3}");
+            Assert.True(positive <= 0.05, $"Grad-CAM's weighted sum is zero or negative nearly everywhere before its ReLU; {positive:P0} of the cells are positive");
+        }
+        Assert.Contains("the weighted sum is zero or negative nearly everywhere and Grad-CAM's final ReLU sets it to zero", Doc("teaching.md"));
+        // HiResCAM's strongest area: the loop's lower left (the 9's loop spans rows 7–16, columns 7–20).
+        var flat = hiRes[0].flatten();
+        int peak = (int)flat.argmax().item<long>(), row = peak / 28, column = peak % 28;
+        output.WriteLine($"HiResCAM peaks at row {row}, column {column}");
+        Assert.InRange(row, 12, 20);
+        Assert.InRange(column, 2, 10);
+        Assert.Contains("HiResCAM's strongest area is the loop's lower left", Notebook("06-why-the-network-decides"));
     }
 
     [Fact]
@@ -308,5 +326,8 @@ public class RealObjectClaimsTests(ITestOutputHelper output)
         Assert.Contains($"the conv net keeps {Percent(convRight)} of the test digits right and the MLP {Percent(mlpRight)}", Notebook("03-evaluate"));
         Assert.Contains($"moved down 3 pixels, the conv net keeps {Percent(convDown, 1)} and the MLP {Percent(mlpDown, 1)}", Solution("03.5"));
         Assert.Contains($"when moved right by as much ({Percent(convRight, 1)} and {Percent(mlpRight, 1)})", Solution("03.5"));
+        // The teacher's talking point: what three pixels cost each.
+        var (convStill, mlpStill) = (Accuracy(model, 0, 0), Accuracy(mlp, 0, 0));
+        Assert.Contains($"three pixels cost the conv net {Math.Round((convStill - convRight) * 100)} points and the MLP {Math.Round((mlpStill - mlpRight) * 100)}", Doc("teaching.md"));
     }
 }
