@@ -271,6 +271,8 @@ public class RealObjectClaimsTests(ITestOutputHelper output)
         double sure = right.Count(i => test.Confidences[i] > 0.99) / (double)right.Count;
         Assert.Contains($"between {Percent(test.Confidences[unsure[0]])} and {Percent(test.Confidences[unsure[^1]])} sure, while {Percent(sure, 1)} of all its right answers are more than 99 % sure", Solution("03.1"));
         Assert.Equal(4, unsure.Count(i => test.Labels[i] == 9));
+        Assert.Equal([0, 2, 6, 7], unsure.Select(i => test.Labels[i]).Where(l => l != 9).Order());   // "the others a 2, a 7, a 0 and a 6"
+        Assert.Contains("(the others a 2, a 7, a 0 and a 6)", Solution("03.1"));
 
         // 04.4 and 04.5: conv1's largest and smallest filter, and the most one-sided.
         var filters = Inspect.Filters(model, "conv1").flatten(1);
@@ -329,5 +331,56 @@ public class RealObjectClaimsTests(ITestOutputHelper output)
         // The teacher's talking point: what three pixels cost each.
         var (convStill, mlpStill) = (Accuracy(model, 0, 0), Accuracy(mlp, 0, 0));
         Assert.Contains($"three pixels cost the conv net {Math.Round((convStill - convRight) * 100)} points and the MLP {Math.Round((mlpStill - mlpRight) * 100)}", Doc("teaching.md"));
+    }
+
+    [Fact]
+    public void More_numbers_the_solutions_and_the_guide_quote_are_the_shipped_models_and_the_plans()
+    {
+        using var model = Shared.ShippedModel();
+        var info = Checkpoint.Load(RepositoryData.ShippedCheckpoint()).Info;
+        using var scope = NewDisposeScope();
+        string F3(double v) => v.ToString("F3", CultureInfo.InvariantCulture);
+
+        // 04.2: the conv2 filter that listens most to conv1's filter 0.
+        var norms = Inspect.Filters(model, "conv2").select(1, 0).flatten(1).pow(2).sum(1).sqrt().data<float>().ToArray();
+        int loudest = Array.IndexOf(norms, norms.Max());
+        Assert.Contains($"filter {loudest}: {F3(norms[loudest])} against {F3(norms.Average())}", Solution("04.2"));
+
+        // 06.1: Grad-CAM's and HiResCAM's peaks on image 4, class 9 (the 28×28 maps the figure draws).
+        using var image = Image4();
+        double grad = new GradCam().Attribute(model, image, 9).max().item<float>(), hiRes = new HiResCam().Attribute(model, image, 9).max().item<float>();
+        output.WriteLine($"peaks: Grad-CAM {grad:G3}, HiResCAM {hiRes:G3}");
+        Assert.InRange(grad, 2.75e-5, 2.85e-5);
+        Assert.InRange(hiRes, 2.25, 2.35);
+        Assert.Contains("Grad-CAM's peak is 2.8·10⁻⁵ against HiResCAM's 2.3", Solution("06.1"));
+
+        // 03.2 and 03.3: dropout off on the first 1,000 test images; the first 3,000 after a short run's limit.
+        var (images, labels) = Shared.Mnist.Test.Batch(0, 1000);
+        model.eval();
+        long right;
+        using (no_grad()) right = model.call(images).argmax(1).eq(labels).sum().item<long>();
+        Assert.Contains($"against {right} with dropout off, every time", Solution("03.2"));
+        using var first3000 = Shared.Mnist.Test.Take(3000);
+        Assert.Contains($"the shipped model gets {Percent(Trainer.Evaluate(model, first3000).Accuracy, 2)} there", Solution("03.3"));
+
+        // 05.4: each layer's receptive field, from the plan.
+        var field = (string layer) => model.Plan[layer].Field!.Rows.Size;
+        Assert.Contains($"conv1 {field("conv1")}×{field("conv1")}; pool1 {field("pool1")}×{field("pool1")}; relu1 the same {field("relu1")}×{field("relu1")}; conv2 {field("conv2")}×{field("conv2")}; pool2, relu2 and drop1 {field("drop1")}×{field("drop1")}", Solution("05.4"));
+
+        // 02.1 and 04.1: the 3×3 variant's parameters, receptive fields and starting weights (seed 0).
+        using var small = ConvNet.Create([1, 28, 28], 0, VariantTests.Variants["3×3 kernels"].Layers);
+        Assert.Contains($"with {small.parameters().Sum(p => p.numel()):N0} parameters against {model.parameters().Sum(p => p.numel()):N0}", Solution("02.1"));
+        Assert.Contains($"a conv2 unit sees {small.Plan["conv2"].Field!.Rows.Size}×{small.Plan["conv2"].Field!.Rows.Size} input pixels, and after the second pooling {small.Plan["pool2"].Field!.Rows.Size}×{small.Plan["pool2"].Field!.Rows.Size}", Solution("02.1"));
+        Assert.True(Inspect.Filters(small, "conv1").abs().max().item<float>() <= 1 / 3.0 + 1e-6, "3×3 on one channel: uniform within ±1/√9");
+        Assert.Contains("±0.33 for 3×3", Solution("04.1"));
+
+        // The teacher's talking points: where the parameters are; what the nine epochs after the first add.
+        long all = model.parameters().Sum(p => p.numel());
+        long convs = model.Layer("conv1").parameters().Sum(p => p.numel()) + model.Layer("conv2").parameters().Sum(p => p.numel());
+        Assert.Contains($"the conv layers, which do the looking, are {Percent((double)convs / all)} of the network; fc1 is 91 %", Doc("teaching.md"));
+        var history = info.History!;
+        double added = history.Max(e => e.ValidationAccuracy) - history[0].ValidationAccuracy;
+        Assert.InRange(added, 0.014, 0.016);   // "the last one and a half points"
+        Assert.Contains("the nine epochs after it add the last one and a half points", Notebook("02-define-and-train"));
     }
 }
