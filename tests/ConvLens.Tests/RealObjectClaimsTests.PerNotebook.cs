@@ -1,0 +1,495 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using ConvLens.Checkpoints;
+using ConvLens.Data;
+using ConvLens.Explain;
+using ConvLens.Inspection;
+using ConvLens.Model;
+using ConvLens.Training;
+using static TorchSharp.torch;
+using F = TorchSharp.torch.nn.functional;
+
+namespace ConvLens.Tests;
+
+/// <summary>
+/// The rest of the checkable sentences, notebook by notebook: sides and signs of the hand-made maps on image 4 and the
+/// first 0, what pooling keeps, the shipped checkpoint's settings, accuracy and layers, what its filters and preferred
+/// inputs look like, measured; and the guide's structure (exercises, answers, disk).
+/// </summary>
+public partial class RealObjectClaimsTests
+{
+    static string F2(double v) => v.ToString("F2", CultureInfo.InvariantCulture);
+
+    /// <summary>Notebook 01's four kernels [4, 1, 3, 3] as its cell defines them: vertical, horizontal, diagonal, blur.</summary>
+    static Tensor HandMadeKernels() => from_array(new float[]
+    {
+        -1, 0, 1, -2, 0, 2, -1, 0, 1,
+        -1, -2, -1, 0, 0, 0, 1, 2, 1,
+        2, 1, 0, 1, 0, -1, 0, -1, -2,
+        1 / 9f, 1 / 9f, 1 / 9f, 1 / 9f, 1 / 9f, 1 / 9f, 1 / 9f, 1 / 9f, 1 / 9f,
+    }).reshape(4, 1, 3, 3);
+
+    static float[,] Grid(Tensor map)
+    {
+        var values = map.contiguous().data<float>().ToArray();
+        int rows = (int)map.shape[0], columns = (int)map.shape[1];
+        var grid = new float[rows, columns];
+        for (int i = 0; i < values.Length; i++) grid[i / columns, i % columns] = values[i];
+        return grid;
+    }
+
+    /// <summary>The runs of ink (value above ½) along one row (or column): first and last pixel of each.</summary>
+    static List<(int First, int Last)> InkRuns(Func<int, float> ink, int length)
+    {
+        var runs = new List<(int, int)>();
+        for (int i = 0; i < length;)
+        {
+            if (ink(i) <= 0.5f) { i++; continue; }
+            int first = i;
+            while (i < length && ink(i) > 0.5f) i++;
+            runs.Add((first, i - 1));
+        }
+        return runs;
+    }
+
+    static double Correlation(Tensor a, Tensor b)
+    {
+        using var scope = NewDisposeScope();
+        var x = a.flatten() - a.mean(); var y = b.flatten() - b.mean();
+        return ((x * y).sum() / (x.norm() * y.norm())).item<float>();
+    }
+
+    [Fact]
+    public void Notebook01s_edge_maps_are_red_on_each_strokes_left_and_top_edge_and_blue_on_its_right_and_bottom()
+    {
+        using var scope = NewDisposeScope();
+        var kernels = HandMadeKernels();
+        Assert.Equal(kernels.data<float>().ToArray()[..27], new float[] { -1, 0, 1, -2, 0, 2, -1, 0, 1, -1, -2, -1, 0, 0, 0, 1, 2, 1, 2, 1, 0, 1, 0, -1, 0, -1, -2 });
+        Assert.Contains("-1, 0, 1,   -2, 0, 2,   -1, 0, 1,        // vertical edges (Sobel)", NotebookClaimsTests.NotebookSource("01-what-a-cnn-does"));
+        var image = Image4();
+        var maps = F.conv2d(image, kernels, padding: [1, 1]);
+        // "Padding 1 … the four feature maps stay 28×28"; the guide's formula and its 784 values per map.
+        Assert.Equal([1, 4, 28, 28], maps.shape);
+        Assert.Equal(28, (28 + 2 * 1 - 3) / 1 + 1);
+        Assert.Contains("Padding 1 adds a one-pixel border of zeros, so the four feature maps stay 28×28.", Notebook("01-what-a-cnn-does"));
+        Assert.Contains("⌊(n + 2p − k) / s⌋ + 1 = ⌊(28 + 2 − 3) / 1⌋ + 1 = 28", Doc("teaching.md"));
+        Assert.Contains($"one value of a map is 9 multiplications and a sum; `conv2d` does {maps.shape[2] * maps.shape[3]} of them", Doc("teaching.md"));
+
+        // Every ink run of two pixels or more: the vertical map is positive just left of it and negative on its last
+        // pixel; the horizontal map positive just above it and negative on its last pixel.
+        int checkedRuns = 0;
+        void Sides(Tensor digit, Tensor digitMaps, string what)
+        {
+            var ink = Grid(digit[0, 0]); var vertical = Grid(digitMaps[0, 0]); var horizontal = Grid(digitMaps[0, 1]);
+            for (int row = 0; row < 28; row++)
+                foreach (var (first, last) in InkRuns(c => ink[row, c], 28).Where(r => r.Last > r.First && r.First > 0))
+                {
+                    checkedRuns++;
+                    Assert.True(vertical[row, first - 1] > 0 && vertical[row, last] < 0, $"{what}, row {row}, ink in columns {first}–{last}: vertical map {vertical[row, first - 1]:F1} left of it, {vertical[row, last]:F1} on its right edge");
+                }
+            for (int column = 0; column < 28; column++)
+                foreach (var (first, last) in InkRuns(r => ink[r, column], 28).Where(r => r.Last > r.First && r.First > 0))
+                {
+                    checkedRuns++;
+                    Assert.True(horizontal[first - 1, column] > 0 && horizontal[last, column] < 0, $"{what}, column {column}, ink in rows {first}–{last}: horizontal map {horizontal[first - 1, column]:F1} above it, {horizontal[last, column]:F1} on its bottom edge");
+                }
+        }
+        Sides(image, maps, "image 4");
+        Assert.Contains("The vertical map is red along the left edge of each upright stroke (the loop's left side, the stem's left side) and blue along their right edges; the horizontal map is red along the tops of strokes and blue along their bottoms.", Notebook("01-what-a-cnn-does"));
+        Assert.Contains("the vertical map is red along the left edge of each upright stroke and blue along the right edge; the horizontal map red on tops of strokes, blue under them", Doc("teaching.md"));
+
+        // Solution 01.2, the first 0 of the training set: the left arc (each row's first run) red on its left and blue
+        // on its right; the top arc (each column's first run) red on its top; the bottom arc (last run) blue under it.
+        int zeroIndex = Shared.Mnist.Train.IndexOfLabel(0);
+        var zero = Shared.Mnist.Train.Image(zeroIndex);
+        var zeroMaps = F.conv2d(zero, kernels, padding: [1, 1]);
+        var zeroInk = Grid(zero[0, 0]); var zv = Grid(zeroMaps[0, 0]); var zh = Grid(zeroMaps[0, 1]); var zd = Grid(zeroMaps[0, 2]);
+        for (int row = 0; row < 28; row++)
+            if (InkRuns(c => zeroInk[row, c], 28) is [var left, _, ..])
+                Assert.True(zv[row, left.First - 1] > 0 && zv[row, left.Last] < 0, $"the 0's left arc, row {row}");
+        for (int column = 0; column < 28; column++)
+            if (InkRuns(r => zeroInk[r, column], 28) is [var top, .., var bottom])
+                Assert.True(zh[top.First - 1, column] > 0 && zh[bottom.Last, column] < 0, $"the 0's arcs, column {column}");
+        // "The diagonal map shows bands along most of the ring": the share of the ring's ink pixels where the diagonal
+        // map is at least a quarter of its largest magnitude.
+        double largest = zeroMaps[0, 2].abs().max().item<float>();
+        int ring = 0, lit = 0;
+        for (int r = 0; r < 28; r++) for (int c = 0; c < 28; c++)
+            if (zeroInk[r, c] > 0.5f) { ring++; if (Math.Abs(zd[r, c]) >= largest / 4) lit++; }
+        output.WriteLine($"{checkedRuns} ink runs checked on image 4; the first 0 is training image {zeroIndex}; diagonal map ≥ ¼ of its largest on {lit} of {ring} ring pixels");
+        Assert.True(lit > ring / 2, "the diagonal map answers along most of the ring");
+        string solution = Solution("01.2");
+        Assert.Contains("vertical red on the left of the left arc and blue on its right, horizontal red on the top arc's top and blue under the bottom arc", solution);
+        Assert.Contains($"The diagonal map shows bands along most of the ring ({Percent((double)lit / ring)} of the ring's ink pixels answer with at least a quarter of its largest value)", solution);
+    }
+
+    [Fact]
+    public void The_mirrored_filter_wins_on_the_loops_top_right_and_bottom_left_arcs_and_most_of_all_on_the_foot()
+    {
+        using var image = Image4();
+        // Rows [from, to) and columns [from, to) of a region, Σ |response| of each diagonal filter there.
+        static double Region(Tensor image, float[] kernel, int top, int bottom, int left, int right)
+        {
+            using var scope = NewDisposeScope();
+            return F.conv2d(image, from_array(kernel).reshape(1, 1, 3, 3), padding: [1, 1])[0, 0, top..bottom, left..right].abs().sum().item<float>();
+        }
+        double Ratio(int top, int bottom, int left, int right) => Region(image, Mirrored, top, bottom, left, right) / Region(image, Diagonal, top, bottom, left, right);
+        double topRight = Ratio(6, 10, 16, 22), bottomLeft = Ratio(14, 18, 6, 11), foot = Ratio(24, 28, 0, 28), loop = Ratio(10, 17, 0, 28), stem = Ratio(17, 24, 0, 28);
+        output.WriteLine($"mirrored / original: top-right arc {topRight:F2}, bottom-left arc {bottomLeft:F2}, foot {foot:F2}, loop rows 10–16 {loop:F2}, stem {stem:F2}");
+        Assert.InRange(topRight, 1.3, 1.7);
+        Assert.InRange(bottomLeft, 1.3, 1.7);
+        Assert.True(foot > Math.Max(topRight, bottomLeft) && foot > stem, "most of all, the foot");
+        Assert.Contains("the loop's top-right and bottom-left arcs (rows 6–9, columns 16–21, and rows 14–17, columns 6–10: there the mirrored map's total response is about 1.5 times the original's) and, most of all, the foot", Solution("01.1"));
+    }
+
+    [Fact]
+    public void Max_pooling_keeps_a_digit_moved_one_pixel_much_the_same_and_average_pooling_is_paler()
+    {
+        using var scope = NewDisposeScope();
+        var kernels = HandMadeKernels();
+        var image = Image4();
+        var moved = F.pad(image, [1, 0, 0, 0])[.., .., .., ..28];   // one pixel to the right
+        var relued = F.relu(F.conv2d(image, kernels, padding: [1, 1])); var movedRelued = F.relu(F.conv2d(moved, kernels, padding: [1, 1]));
+        var pooled = F.max_pool2d(relued, 2); var movedPooled = F.max_pool2d(movedRelued, 2);
+        double before = Correlation(relued, movedRelued), after = Correlation(pooled, movedPooled);
+        output.WriteLine($"the 9 and the 9 moved one pixel right: ReLU'd maps correlate {before:F3}, max-pooled {after:F3}");
+        Assert.True(after > before);
+        Assert.Contains($"the 9 moved one pixel right: its pooled maps correlate {F2(after)} with the unmoved 9's, against {F2(before)} before pooling", Notebook("01-what-a-cnn-does"));
+
+        // The article's network: pool, then ReLU, after each conv layer.
+        using var model = Shared.ShippedModel();
+        var names = model.Plan.Layers.Select(l => l.Name).ToList();
+        Assert.Equal(["conv1", "pool1", "relu1", "conv2", "pool2", "relu2"], names.Take(6));
+        Assert.Equal([LayerKind.Conv2d, LayerKind.MaxPool2d, LayerKind.ReLU, LayerKind.Conv2d, LayerKind.MaxPool2d, LayerKind.ReLU], model.Plan.Layers.Take(6).Select(l => l.Kind));
+        Assert.Contains("The article's network does exactly this after each conv layer, in the order pool, then ReLU.", Notebook("01-what-a-cnn-does"));
+
+        // Solution 01.3: averaging is paler on every map of the 9; a one-pixel line loses half, an isolated point three quarters.
+        var averaged = F.avg_pool2d(relued, 2);
+        for (int k = 0; k < 4; k++)
+            Assert.True(averaged[0, k].max().item<float>() < pooled[0, k].max().item<float>() && averaged[0, k].mean().item<float>() < pooled[0, k].mean().item<float>(), $"map {k}");
+        var line = zeros(1, 1, 4, 4); line[0, 0, .., 1].fill_(1);
+        var point = zeros(1, 1, 4, 4); point[0, 0, 1, 1].fill_(1);
+        Assert.Equal(0.5f, F.avg_pool2d(line, 2).max().item<float>());
+        Assert.Equal(0.25f, F.avg_pool2d(point, 2).max().item<float>());
+        Assert.Equal(1f, F.max_pool2d(point, 2).max().item<float>());
+        Assert.Contains("the average-pooled maps are paler and blurrier than the max-pooled ones above them", Solution("01.3"));
+        Assert.Contains("(by two for a line through the block, by four for an isolated point)", Solution("01.3"));
+    }
+
+    [Fact]
+    public void Notebook02s_settings_dropout_first_loss_and_short_runs_are_what_it_says()
+    {
+        var info = Checkpoint.Load(RepositoryData.ShippedCheckpoint()).Info;
+        string notebook = Notebook("02-define-and-train");
+        // The shipped checkpoint's settings are the ones 02 states (48,000 of 60,000 learn, 12,000 validate).
+        var training = info.Training;
+        Assert.Equal((10, 128, 0.002, 0, 0.2), (training.Epochs, training.BatchSize, training.LearningRate, training.Seed, training.ValidationFraction));
+        Assert.Equal(48_000, (int)Math.Round(Shared.Mnist.Train.Count * (1 - training.ValidationFraction)));
+        Assert.Contains("48,000 training images, 12,000 held out to check that it generalises, batches of 128, the Adam optimiser with learning rate 0.002, cross-entropy loss, 10 epochs, seed 0.", notebook);
+        Assert.Contains("one full run of the article's settings", Notebook("03-evaluate"));
+
+        // Dropout in the article's network: half of conv2's pooled maps, a tenth of the 96 hidden units.
+        using var model = Shared.ShippedModel();
+        var layers = model.Plan.Layers.ToList();
+        int drop1 = layers.FindIndex(l => l.Name == "drop1"), drop2 = layers.FindIndex(l => l.Name == "drop2");
+        Assert.Equal((LayerKind.Dropout2d, 0.5, "relu2"), (layers[drop1].Kind, layers[drop1].P!.Value, layers[drop1 - 1].Name));
+        Assert.Equal((LayerKind.Dropout, 0.1, "relu3", 96L), (layers[drop2].Kind, layers[drop2].P!.Value, layers[drop2 - 1].Name, layers[drop2].OutputShape[0]));
+        Assert.Contains("(in the article's network, half of conv2's maps and a tenth of the hidden units)", notebook);
+        Assert.Contains("(in the article's network, half of conv2's pooled maps and a tenth of the hidden units)", Doc("teaching.md"));
+
+        // The untrained network guesses evenly: its loss on 1,000 training images is ln 10 ≈ 2.3.
+        using (var fresh = ConvNet.Build(info.Plan, seed: training.Seed))
+        using (no_grad())
+        using (var scope = NewDisposeScope())
+        {
+            fresh.eval();
+            var (images, labels) = Shared.Mnist.Train.Batch(0, 1000);
+            double loss = F.cross_entropy(fresh.call(images), labels).item<float>();
+            output.WriteLine($"untrained loss {loss:F3}, ln 10 = {Math.Log(10):F3}");
+            Assert.InRange(loss, Math.Log(10) - 0.05, Math.Log(10) + 0.05);
+        }
+        Assert.Contains("ln 10 ≈ 2.3 when it guesses evenly", notebook);
+
+        // The six edits: the architecture cell defines them, and the pick cell names them.
+        string source = NotebookClaimsTests.NotebookSource("02-define-and-train");
+        var defined = Regex.Matches(source, @"^nn\.Module<Tensor, Tensor> (\w+)\(\) =>", RegexOptions.Multiline).Select(m => m.Groups[1].Value).ToList();
+        Assert.Equal(["Article", "ThreeByThree", "ThirdConv", "StrideTwo", "WithTanh", "WithBatchNorm", "GlobalAverage"], defined);
+        Assert.Contains("var architecture = Article;   // or ThreeByThree, ThirdConv, StrideTwo, WithTanh, WithBatchNorm, GlobalAverage", source);
+        Assert.Contains("Six changes people try first after the article, each written out as code.", notebook);
+
+        // A short run (limit 3,000) learns from 2,400 images, and its one epoch is far behind the full run's first.
+        using (var schedule = new TrainingSchedule(3000, training with { Epochs = 1 }))
+            Assert.Equal(2400, schedule.TrainIndices.shape[0]);
+        Assert.Contains("After a short run, which sees 2,400 training images in its one epoch, it is much lower.", notebook);
+        using (var overfit = new TrainingSchedule(4000, training with { ValidationFraction = 0.75 }))
+            Assert.Equal(1000, overfit.TrainIndices.shape[0]);
+        Assert.Contains("trained for 30 epochs on 1,000 images, with 3,000 others held out to check it (`ValidationFraction = 0.75` of 4,000)", notebook);
+        using var small = ConvNet.Build(info.Plan, seed: training.Seed);
+        var shortRun = Trainer.Train(small, Datasets.Load(limit: 3000).Train, training with { Epochs = 1 });
+        output.WriteLine($"a short run's validation accuracy {shortRun[0].ValidationAccuracy:P2}, the full run's first epoch {info.History![0].ValidationAccuracy:P2}");
+        Assert.True(shortRun[0].ValidationAccuracy < info.History[0].ValidationAccuracy - 0.1, "much lower");
+
+        // Solution 02.4: conv1 with 8 filters of 7×7, padding 3; the layer counts it quotes, and the article's.
+        using var wide = ConvNet.Create([1, 28, 28], 0, () => nn.Sequential(
+            ("conv1", nn.Conv2d(1, 8, kernel_size: 7, padding: 3)), ("pool1", nn.MaxPool2d(2)), ("relu1", nn.ReLU()),
+            ("conv2", nn.Conv2d(8, 32, kernel_size: 5, padding: 2)), ("pool2", nn.MaxPool2d(2)), ("relu2", nn.ReLU()),
+            ("drop1", nn.Dropout2d(0.5)), ("flatten", nn.Flatten()),
+            ("fc1", nn.Linear(1568, 96)), ("relu3", nn.ReLU()), ("drop2", nn.Dropout(0.1)), ("fc2", nn.Linear(96, 10))));
+        long Count(ConvNet net, string layer) => net.Layer(layer).parameters().Sum(p => p.numel());
+        Assert.Equal((400L, 416L, 6_432L, 12_832L), (Count(wide, "conv1"), Count(model, "conv1"), Count(wide, "conv2"), Count(model, "conv2")));
+        Assert.Equal((Count(model, "fc1"), Count(model, "fc2")), (Count(wide, "fc1"), Count(wide, "fc2")));
+        Assert.Equal([28L, 28], wide.Plan["conv1"].OutputShape[1..]);
+        Assert.Equal([14L, 14], wide.Plan["conv2"].OutputShape[1..]);
+        Assert.Contains("conv1 holds 8 × 49 + 8 = 400 parameters (the article's 416) and conv2, which now reads 8 maps instead of 16, 32 × 8 × 25 + 32 = 6,432 (the article's 12,832); fc1 and fc2 are unchanged", Solution("02.4"));
+    }
+
+    [Fact]
+    public void Notebook03s_accuracy_loss_and_mistakes_are_the_shipped_checkpoints()
+    {
+        using var model = Shared.ShippedModel();
+        var test = Trainer.Evaluate(model, Shared.Mnist.Test);
+        string accuracy = Percent(test.Accuracy, 2), loss = test.Loss.ToString("F4", CultureInfo.InvariantCulture);
+        output.WriteLine($"shipped: {accuracy}, loss {loss}, {test.Count - test.Correct} mistakes");
+        Assert.Contains($"the shipped checkpoint gets {accuracy} and {loss}", Notebook("03-evaluate"));
+        Assert.Contains($"the shipped model gets {accuracy} ({test.Count - test.Correct} mistakes) on the 10,000 test images", Solution("03.3"));
+        Assert.Contains($"Proves the native libraries load: {accuracy}", Doc("teaching.md"));
+        // What the article reports, the same wherever it is quoted (the brief's figures: 99.04 %, 0.0281).
+        Assert.Contains("The article reports 99.04 % accuracy and loss 0.0281 after 10 epochs.", Notebook("02-define-and-train"));
+        Assert.Contains("The article reports 99.04 % test accuracy and test loss 0.0281", Notebook("03-evaluate"));
+        // The MLP is trained with the checkpoint's own settings.
+        Assert.Contains("Trainer.Train(mlp, mnist.Train, info.Training", NotebookClaimsTests.NotebookSource("03-evaluate"));
+
+        // Exercise 03.2: a network without dropout or batch norm gives the same counts in train() and eval().
+        var (input, layers) = VariantTests.Variants["global average pooling"];
+        using var gap = ConvNet.Create(input, 0, layers);
+        Assert.DoesNotContain(gap.Plan.Layers, l => l.IsDropout || l.Kind is LayerKind.BatchNorm2d or LayerKind.BatchNorm1d);
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        var (images, _) = Shared.Mnist.Test.Batch(0, 1000);
+        gap.train(); var inTraining = gap.call(images);
+        gap.eval(); var inEvaluation = gap.call(images);
+        Assert.True(inTraining.eq(inEvaluation).all().item<bool>(), "train() changes nothing in a network without dropout or batch norm");
+        Assert.Contains("with `GlobalAverage`, which has none, the counts are equal", Notebook("03-evaluate"));
+    }
+
+    /// <summary>
+    /// How much of a filter is a ramp from one side to the other (the shape of an edge filter): R² of the best tilted
+    /// plane through its weights, and the direction it rises in (degrees, 0 = left to right, 90 = top to bottom).
+    /// </summary>
+    static (double Share, double Degrees) Ramp(Tensor filter)
+    {
+        var w = filter.flatten().data<float>().ToArray();
+        int size = (int)Math.Round(Math.Sqrt(w.Length));
+        double mean = w.Average(), centre = (size - 1) / 2.0, sx = 0, sy = 0, sxx = 0, syy = 0;
+        for (int i = 0; i < w.Length; i++)
+        {
+            double x = i % size - centre, y = i / size - centre;   // on a symmetric grid x and y are orthogonal
+            sx += x * w[i]; sy += y * w[i]; sxx += x * x; syy += y * y;
+        }
+        double a = sx / sxx, b = sy / syy, total = 0, residual = 0;
+        for (int i = 0; i < w.Length; i++)
+        {
+            double x = i % size - centre, y = i / size - centre, fit = mean + a * x + b * y;
+            total += (w[i] - mean) * (w[i] - mean); residual += (w[i] - fit) * (w[i] - fit);
+        }
+        return (1 - residual / total, Math.Atan2(b, a) * 180 / Math.PI);
+    }
+
+    [Fact]
+    public void Many_of_conv1s_trained_filters_are_edge_detectors_at_different_angles_and_none_of_its_random_start()
+    {
+        using var model = Shared.ShippedModel();
+        var info = Checkpoint.Load(RepositoryData.ShippedCheckpoint()).Info;
+        using var fresh = ConvNet.Build(info.Plan, seed: info.Training.Seed);
+        using var scope = NewDisposeScope();
+        var trained = Inspect.Filters(model, "conv1"); var start = Inspect.Filters(fresh, "conv1");
+        Assert.Equal([16L, 1, 5, 5], trained.shape);
+        var ramps = Enumerable.Range(0, 16).Select(f => Ramp(trained[f])).ToArray();
+        var startRamps = Enumerable.Range(0, 16).Select(f => Ramp(start[f])).ToArray();
+        var edges = Enumerable.Range(0, 16).Where(f => ramps[f].Share > 0.25).ToList();
+        output.WriteLine("ramp share, trained: " + string.Join(" ", ramps.Select(r => F2(r.Share))) + "; at the start: " + string.Join(" ", startRamps.Select(r => F2(r.Share))));
+        output.WriteLine("edge filters and the direction they rise in: " + string.Join(", ", edges.Select(f => $"#{f} {ramps[f].Degrees:F0}°")));
+        Assert.True(edges.Count >= 5, "many");
+        Assert.Equal(0, startRamps.Count(r => r.Share > 0.25));
+        // "At different angles": the edges' directions (an edge and its opposite are one orientation) span at least 90°.
+        var orientations = edges.Select(f => ((ramps[f].Degrees % 180) + 180) % 180).Order().ToArray();
+        double widestGap = orientations.Zip(orientations.Skip(1).Append(orientations[0] + 180), (a, b) => b - a).Max();
+        Assert.True(180 - widestGap >= 90, $"the orientations {string.Join(", ", orientations.Select(o => o.ToString("F0")))} cover {180 - widestGap:F0}°");
+        Assert.Contains($"a ramp from one side of the filter to the other explains more than a quarter of the weights' variance in {edges.Count} of the 16, against none of them at their random start", Notebook("04-visualize-filters"));
+        Assert.Contains("[16, 1, 5, 5]: 16 filters, 1 input channel (grey), 5 rows, 5 columns", Doc("teaching.md"));
+        Assert.Contains("Edge detectors like 01's, at different angles: a band of positive weights beside a band of negative ones.", Doc("teaching.md"));
+
+        // Solution 04.4: the largest filter's norm against the smallest's, "almost three times".
+        var norms = trained.flatten(1).norm(1).data<float>().ToArray();
+        double times = norms.Max() / norms.Min();
+        Assert.InRange(times, 2.5, 3.0);
+        Assert.Contains("almost three times smaller", Solution("04.4"));
+    }
+
+    [Fact]
+    public void Conv1s_ink_filters_draw_the_9_in_reverse_and_the_fields_the_guide_quotes_are_the_plans()
+    {
+        using var model = Shared.ShippedModel();
+        using var scope = NewDisposeScope();
+        var image = Image4();
+        var maps = Inspect.FeatureMaps(model, image, "conv1")["conv1"];
+        var blurred = F.avg_pool2d(image, 5, stride: 1, padding: 2)[0, 0];
+        var correlations = Enumerable.Range(0, (int)maps.shape[0]).Select(f => Correlation(maps[f], blurred)).ToArray();
+        output.WriteLine("conv1 maps of the 9 against the blurred 9: " + string.Join(" ", correlations.Select(F2)));
+        var ink = Enumerable.Range(0, correlations.Length).Where(f => correlations[f] <= -0.5).ToList();
+        Assert.InRange(ink.Count, 2, 5);                                // "a few"
+        Assert.DoesNotContain(correlations, c => c >= 0.5);            // none draws it the right way round
+        var filters = Inspect.Filters(model, "conv1");
+        Assert.All(ink, f => Assert.True(filters[f].sum().item<float>() < 0, $"filter {f}'s weights are mostly negative"));
+        string list = ink.Count == 1 ? $"{ink[0]}" : string.Join(", ", ink.SkipLast(1)) + $" and {ink[^1]}";
+        Assert.Contains($"in reverse: their weights are mostly negative, so their maps are darkest where the ink is (on the shipped checkpoint, maps {list} correlate −0.5 or less with the blurred digit)", Notebook("05-visualize-feature-maps"));
+        Assert.Contains("a few maps a blurred 9 in reverse (dark where the ink is)", Doc("teaching.md"));
+
+        // conv2: 16 channels × 5×5 products per value (the guide's "16 × 25", its question's 400); relu2's cells stand
+        // for 4×4 patches and see 16×16.
+        var conv2 = model.Plan["conv2"];
+        Assert.Equal((16, 5), (conv2.In!.Value, conv2.Kernel![0]));
+        Assert.Contains("a click shows its 16 × 25 products", Doc("teaching.md"));
+        Assert.Contains("each output value adds 16 × 5 × 5 = 400 products", Doc("teaching.md"));
+        var relu2 = model.Plan["relu2"].Field!.Rows;
+        Assert.Equal((4, 16), (relu2.Jump, relu2.Size));
+        Assert.Contains("Each relu2 cell stands for a 4×4 patch but sees 16×16 pixels", Doc("teaching.md"));
+
+        // Solution 05.4: a third 5×5 conv after pool2 sees 32×32, clipped to the image.
+        using var deeper = ConvNet.Create([1, 28, 28], 0, () => nn.Sequential(
+            ("conv1", nn.Conv2d(1, 16, kernel_size: 5, padding: 2)), ("pool1", nn.MaxPool2d(2)), ("relu1", nn.ReLU()),
+            ("conv2", nn.Conv2d(16, 32, kernel_size: 5, padding: 2)), ("pool2", nn.MaxPool2d(2)), ("relu2", nn.ReLU()),
+            ("conv3", nn.Conv2d(32, 64, kernel_size: 5, padding: 2)), ("flatten", nn.Flatten()), ("fc", nn.Linear(64 * 49, 10))));
+        var conv3 = deeper.Plan.ReceptiveField("conv3");
+        Assert.Equal(32, conv3.Rows.Size);
+        Assert.Equal(new InputWindow(0, 0, 27, 27), conv3.Window(conv3.MapHeight / 2, conv3.MapWidth / 2));
+        Assert.Contains("A third 5×5 conv after pool2 would add 4 × 4 = 16: 32×32, more than the 28×28 image, so its centre pixel sees the whole digit (clipped to 0–27).", Solution("05.4"));
+    }
+
+    /// <summary>The share of an image's variation (its spectrum's power, the mean left out) that lies within the best
+    /// 45° band of orientations: about ¼ for noise, near 1 for stripes at one angle.</summary>
+    static double OrientationShare(Tensor image)
+    {
+        using var scope = NewDisposeScope();
+        var x = image.reshape(image.shape[^2], image.shape[^1]);
+        int rows = (int)x.shape[0], columns = (int)x.shape[1];
+        var power = fft.fft2(x - x.mean()).abs().pow(2).data<float>().ToArray();
+        var bins = new double[8];
+        for (int u = 0; u < rows; u++)
+            for (int v = 0; v < columns; v++)
+            {
+                if (u == 0 && v == 0) continue;
+                int fu = u <= rows / 2 ? u : u - rows, fv = v <= columns / 2 ? v : v - columns;
+                double angle = Math.Atan2(fu, fv); if (angle < 0) angle += Math.PI;
+                bins[(int)(angle / (Math.PI / 8)) % 8] += power[u * columns + v];
+            }
+        return Enumerable.Range(0, 8).Max(b => bins[b] + bins[(b + 1) % 8]) / bins.Sum();
+    }
+
+    [Fact]
+    public void Notebook06s_methods_preferred_inputs_and_baselines_are_what_it_says()
+    {
+        using var model = Shared.ShippedModel();
+        using var scope = NewDisposeScope();
+        var image = Image4();
+        string source = NotebookClaimsTests.NotebookSource("06-why-the-network-decides"), notebook = Notebook("06-why-the-network-decides");
+        // Six methods, SmoothGrad's 25 copies, occlusion's 4×4 patch: as the cell that runs them sets them.
+        var cell = Regex.Match(source, @"var methods = new AttributionMethod\[\]\s*\{(.*?)\};", RegexOptions.Singleline).Groups[1].Value;
+        Assert.Equal(6, Regex.Matches(cell, @"new \w+\(").Count);
+        Assert.Contains("new SmoothGrad(Samples: 25)", cell);
+        Assert.Contains("new Occlusion(Window: 4,", cell);
+        Assert.Contains("six methods, each an object with one call", notebook);
+        Assert.Contains("averaged over 25 noisy copies of the image", notebook);
+        Assert.Contains("hide a 4×4 patch at a time", notebook);
+
+        // Preferred inputs: conv1's channels come out as stripes at one angle, conv2's mix orientations.
+        var options = new MaximizeOptions { Seed = 0 };
+        double Median(string layer, int channels)
+        {
+            var shares = Enumerable.Range(0, channels).Select(c => OrientationShare(PreferredInput.ForChannel(model, layer, c, options).Image)).Order().ToArray();
+            return (shares[channels / 2 - 1] + shares[channels / 2]) / 2;
+        }
+        double conv1 = Median("conv1", 16), conv2 = Median("conv2", 32), noise = OrientationShare(rand(28, 28, generator: new Generator(0)));
+        output.WriteLine($"within the best 45° of orientations: conv1's median channel {conv1:P1}, conv2's {conv2:P1}, noise {noise:P1}");
+        Assert.True(conv1 > 0.7 && conv2 < conv1 - 0.1 && noise < 0.35);
+        Assert.Contains($"the median conv1 channel's picture has {Percent(conv1)} of its variation within one 45° band of orientations, the median conv2 channel's {Percent(conv2)}; for noise it is about 25 %", notebook);
+
+        // Exercise 3: the class score the penalty is added to is in the tens.
+        var eight = PreferredInput.ForClass(model, 8, options);
+        output.WriteLine($"class 8's preferred input: score {eight.Before:F2} → {eight.After:F2}");
+        Assert.InRange(eight.After, 10, 100);
+        Assert.Contains("added to a class score in the tens", notebook);
+        Assert.Contains("added to a class score in the tens", Solution("06.3"));
+
+        // Solution 06.2: from grey, completeness against the grey gap, and evidence on the paper; from the blank
+        // image, none there at all (a pixel equal to its baseline gets exactly 0).
+        var grey = full_like(image, 0.5);
+        var fromGrey = new IntegratedGradients(Steps: 50, Baseline: grey).Attribute(model, image, 9);
+        var fromBlank = new IntegratedGradients(Steps: 50).Attribute(model, image, 9);
+        double gap = Trainer.Predict(model, image).Scores[9] - Trainer.Predict(model, grey).Scores[9], sum = fromGrey.sum().item<float>();
+        var paper = image.eq(0);
+        double onPaper = (fromGrey.masked_select(paper).abs().sum() / fromGrey.abs().sum()).item<float>();
+        output.WriteLine($"from grey: sum {sum:F4}, gap {gap:F4}, {onPaper:P1} on paper; from blank, largest on paper {fromBlank.masked_select(paper).abs().max().item<float>()}");
+        Assert.Equal(0f, fromBlank.masked_select(paper).abs().max().item<float>());
+        Assert.Contains($"(The shipped model: {sum.ToString("F4", CultureInfo.InvariantCulture)} against {gap.ToString("F4", CultureInfo.InvariantCulture)}, {Percent(Math.Abs(sum - gap) / gap, 1)} apart.)", Solution("06.2"));
+        Assert.Contains($"on the shipped model, {Percent(onPaper)} of the map's total size lies on paper from grey, and exactly 0 from the blank image", Solution("06.2"));
+
+        // Solution 06.1: the first 3 of the test set, class 3.
+        var three = Shared.Mnist.Test.Image(Shared.Mnist.Test.IndexOfLabel(3));
+        var ig = new IntegratedGradients().Attribute(model, three, 3);
+        double onInk = (ig.masked_select(three.gt(0.1)).abs().sum() / ig.abs().sum()).item<float>();
+        double ratio = new GradCam().Attribute(model, three, 3).max().item<float>() / new HiResCam().Attribute(model, three, 3).max().item<float>();
+        output.WriteLine($"the first 3: {onInk:P1} of integrated gradients on its ink; Grad-CAM's peak / HiResCAM's {ratio:F3}");
+        Assert.True(onInk > 0.9, "integrated gradients follow the 3's strokes");
+        Assert.InRange(ratio, 0.08, 0.12);
+        Assert.Contains("integrated gradients follow the 3's strokes", Solution("06.1"));
+        Assert.Contains("(on the shipped model, a tenth of HiResCAM's for this 3)", Solution("06.1"));
+    }
+
+    [Fact]
+    public void The_guides_exercise_counts_answers_and_disk_sizes_are_the_workbooks()
+    {
+        // "Every notebook ends with five or six 'Try this' exercises … the last two ask participants to write the code".
+        foreach (var name in Directory.GetFiles(Path.Combine(Shared.RepositoryRoot, "notebooks"), "*.ipynb").Select(Path.GetFileNameWithoutExtension).Order())
+        {
+            var cells = JsonNode.Parse(File.ReadAllText(Path.Combine(Shared.RepositoryRoot, "notebooks", name! + ".ipynb")))!["cells"]!.AsArray()
+                .Select(c => (Kind: (string)c!["cell_type"]!, Text: string.Concat(c!["source"]!.AsArray().Select(l => (string)l!)))).ToList();
+            var tryThis = cells.Single(c => c.Text.Contains("## Try this")).Text;
+            var items = Regex.Matches(tryThis[tryThis.IndexOf("## Try this", StringComparison.Ordinal)..], @"^(\d+)\. (.*)$", RegexOptions.Multiline).Select(m => m.Groups[2].Value).ToList();
+            Assert.InRange(items.Count, 5, 6);
+            Assert.All(items[^2..], i => Assert.StartsWith("**Write it yourself:**", i));
+            Assert.DoesNotContain(items[..^2], i => i.StartsWith("**Write it yourself:**", StringComparison.Ordinal));
+            // Each "Predict, then run" is answered, in order, by a markdown cell that comes after a code cell.
+            var prompts = cells.Select((c, i) => (c, i)).Where(p => p.c.Text.Contains("**Predict, then run.**")).Select(p => p.i).ToList();
+            var answers = cells.Select((c, i) => (c, i)).Where(p => p.c.Kind == "markdown" && Regex.IsMatch(p.c.Text, @"\*\*The answer[.*]")).Select(p => p.i).ToList();
+            Assert.Equal(prompts.Count, answers.Count);
+            for (int k = 0; k < prompts.Count; k++)
+            {
+                Assert.True(answers[k] > prompts[k] && (k + 1 == prompts.Count || answers[k] < prompts[k + 1]), $"{name}: prompt {k + 1}'s answer is after it and before the next prompt");
+                Assert.Contains(cells.Skip(prompts[k] + 1).Take(answers[k] - prompts[k] - 1), c => c.Kind == "code");
+                Assert.Equal("code", cells[answers[k] - 1].Kind);
+            }
+        }
+        Assert.Contains("Every notebook ends with five or six \"Try this\" exercises", Doc("teaching.md"));
+        Assert.Contains("the last two ask participants to write the code themselves", Doc("teaching.md"));
+        Assert.Contains("Each prompt's answer is also in its notebook, in the cell after the figure that shows it.", Doc("teaching.md"));
+    }
+
+    [SkippableFact]
+    public void The_packages_a_Linux_restore_unpacks_take_what_the_README_and_the_guide_say()
+    {
+        Skip.IfNot(OperatingSystem.IsLinux() && System.Runtime.InteropServices.RuntimeInformation.OSArchitecture == System.Runtime.InteropServices.Architecture.X64, "the sizes quoted are Linux x64's");
+        // The library's restore, as NuGet recorded it: each package's folder under the packages folder it used.
+        var assets = JsonNode.Parse(File.ReadAllText(Path.Combine(Shared.RepositoryRoot, "src", "ConvLens", "obj", "project.assets.json")))!;
+        string folder = assets["packageFolders"]!.AsObject().First().Key;
+        static long Size(string path) => Directory.EnumerateFiles(path, "*", SearchOption.AllDirectories).Sum(f => new FileInfo(f).Length);
+        var libraries = assets["libraries"]!.AsObject().Where(l => (string?)l.Value!["type"] == "package").Select(l => Path.Combine(folder, (string)l.Value!["path"]!)).ToList();
+        double all = libraries.Sum(Size) / 1e6, libtorch = libraries.Where(l => l.Contains("libtorch-cpu-linux-x64", StringComparison.OrdinalIgnoreCase)).Sum(Size) / 1e6;
+        output.WriteLine($"{libraries.Count} packages, {all:F0} MB; libtorch {libtorch:F0} MB");
+        Assert.InRange(all, 700, 900);
+        Assert.InRange(libtorch, 550, 650);
+        Assert.Contains("(about 800 MB on Linux, libtorch alone 600 MB)", Flat(File.ReadAllText(Path.Combine(Shared.RepositoryRoot, "README.md"))));
+        Assert.Contains("the unpacked packages take about 800 MB on Linux (libtorch alone 600 MB)", Doc("teaching.md"));
+    }
+}
