@@ -15,6 +15,9 @@ public class NotebookClaimsTests
 {
     const int Size = 21;
 
+    /// <summary>A notebook's cells, or a file of docs/, with every run of whitespace made one space.</summary>
+    static string Prose(string notebookOrDoc) => Regex.Replace(notebookOrDoc.EndsWith(".md") ? File.ReadAllText(Path.Combine(Shared.RepositoryRoot, "docs", notebookOrDoc)) : NotebookSource(notebookOrDoc), @"\s+", " ");
+
     internal static string NotebookSource(string notebook) =>
         string.Concat(JsonNode.Parse(File.ReadAllText(Path.Combine(Shared.RepositoryRoot, "notebooks", notebook + ".ipynb")))!["cells"]!.AsArray()
             .Select(c => string.Concat(c!["source"]!.AsArray().Select(l => (string)l!)) + "\n"));
@@ -94,6 +97,11 @@ public class NotebookClaimsTests
         // 01 says: "to horizontal and vertical edges it gives ¾ of that".
         Assert.Equal(0.75f * slashEdge, MaxAbs(Respond(diagonal, Edge(0))), 5);
         Assert.Equal(0.75f * slashEdge, MaxAbs(Respond(diagonal, Edge(90))), 5);
+        string notebook = Prose("01-what-a-cnn-does");
+        Assert.Contains("*diagonal* compares the top-left corner with the bottom-right one: it answers most to edges that run like **/** (bottom-left to top-right), positive just below-right of such a stroke and negative just above-left of it; to horizontal and vertical edges it gives ¾ of that; along a stroke that runs like **\\\\** its numbers cancel (2 + 0 − 2) and it sees nothing.", notebook);
+        Assert.Contains("an upright edge gives the diagonal filter ¾ of its best", notebook);
+        Assert.Contains("an upright edge gives each diagonal filter ¾ of its best", Prose("solutions.md"));
+        Assert.Contains("Along its line of zeros, a / line: one side of such an edge meets only positive weights and the other only negative ones (4 for a full edge). At right angles each side of the edge holds 1, 0 and −1, which cancel: 0.", Prose("teaching.md"));
     }
 
     /// <summary>Ink on one side of a straight boundary through the middle: below (0°), right of it (90°), below-right of "/" (45°), below-left of "\" (135°).</summary>
@@ -116,6 +124,8 @@ public class NotebookClaimsTests
         Assert.True(response[7, 9] < 0 && response[7, 10] < 0, "right edge");
         Assert.Equal(0f, response[7, 8]);                          // the middle of a stroke: no change from left to right
         Assert.Equal(0f, MaxAbs(Respond(vertical, Stroke(0, width: 3))));   // blind to horizontal strokes
+        Assert.Contains("*vertical* (Sobel) compares the column right of a pixel with the column left of it: it finds edges that run up and down, positive where ink begins as you go right (a stroke's left edge), negative where it ends (its right edge)", Prose("01-what-a-cnn-does"));
+        Assert.Contains("3. Positive on its left edge (ink begins as you go right), negative on its right edge.", Prose("teaching.md"));
     }
 
     [Fact]
@@ -126,6 +136,7 @@ public class NotebookClaimsTests
         Assert.True(response[6, 7] > 0 && response[7, 7] > 0, "top edge");
         Assert.True(response[9, 7] < 0 && response[10, 7] < 0, "bottom edge");
         Assert.Equal(0f, MaxAbs(Respond(horizontal, Stroke(90, width: 3))));
+        Assert.Contains("*horizontal* (Sobel) compares the row below with the row above: edges that run left to right, positive on a stroke's top edge, negative on its bottom edge", Prose("01-what-a-cnn-does"));
     }
 
     [Fact]
@@ -138,6 +149,8 @@ public class NotebookClaimsTests
         // commute with max-pooling, and average pooling does not commute with ReLU.
         Assert.False(F.max_pool2d(x, 2).abs().eq(F.max_pool2d(x.abs(), 2)).all().item<bool>());
         Assert.False(F.relu(F.avg_pool2d(x, 2)).allclose(F.avg_pool2d(F.relu(x), 2)));
+        Assert.Contains("The order does not matter for the result, because ReLU never changes which of two values is larger (it is *monotonic*): the largest of four values, clipped at zero, is the largest of the four clipped values. (Average pooling and ReLU would not commute.)", Prose("01-what-a-cnn-does"));
+        Assert.Contains("5. It sets negative values to zero. ReLU never changes which of two values is larger, so the largest of four values, clipped at zero, is the largest of the four clipped values.", Prose("teaching.md"));
     }
 
     [Fact]
@@ -154,6 +167,7 @@ public class NotebookClaimsTests
         Assert.Equal(48000, schedule.TrainIndices.shape[0]);
         Assert.Equal(375, schedule.Batches);
         Assert.Contains("48,000 / 128 = 375 batches", training);
+        Assert.Contains("3. 48,000 / 128 = 375.", Prose("teaching.md"));
     }
 
     [Fact]

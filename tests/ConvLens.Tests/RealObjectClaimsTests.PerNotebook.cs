@@ -224,7 +224,12 @@ public partial class RealObjectClaimsTests
         Assert.Contains("After a short run, which sees 2,400 training images in its one epoch, it is much lower.", notebook);
         using (var overfit = new TrainingSchedule(4000, training with { ValidationFraction = 0.75 }))
             Assert.Equal(1000, overfit.TrainIndices.shape[0]);
-        Assert.Contains("trained for 30 epochs on 1,000 images, with 3,000 others held out to check it (`ValidationFraction = 0.75` of 4,000)", notebook);
+        Assert.Contains("trained for 30 epochs on 1,000 images, with 3,000 others held out to check it (`ValidationFraction = 0.75` of 4,000;", notebook);
+        // With a limit of 3,000, Take(4000) has 3,000 to give: three quarters of them validate.
+        Assert.Equal(3000, Datasets.Load(limit: 3000).Train.Take(4000).Count);
+        using (var shortOverfit = new TrainingSchedule(3000, training with { ValidationFraction = 0.75 }))
+            Assert.Equal(750, shortOverfit.TrainIndices.shape[0]);
+        Assert.Contains("with a `limit` below 4,000 it is three quarters of what there is: after a short run, 750 to learn from and 2,250 to check", notebook);
         using var small = ConvNet.Build(info.Plan, seed: training.Seed);
         var shortRun = Trainer.Train(small, Datasets.Load(limit: 3000).Train, training with { Epochs = 1 });
         output.WriteLine($"a short run's validation accuracy {shortRun[0].ValidationAccuracy:P2}, the full run's first epoch {info.History![0].ValidationAccuracy:P2}");
@@ -354,7 +359,7 @@ public partial class RealObjectClaimsTests
         Assert.Contains("each output value adds 16 × 5 × 5 = 400 products", Doc("teaching.md"));
         var relu2 = model.Plan["relu2"].Field!.Rows;
         Assert.Equal((4, 16), (relu2.Jump, relu2.Size));
-        Assert.Contains("Each relu2 cell stands for a 4×4 patch but sees 16×16 pixels", Doc("teaching.md"));
+        Assert.Contains("In the article's network each relu2 cell stands for a 4×4 patch but sees 16×16 pixels", Doc("teaching.md"));
 
         // Solution 05.4: a third 5×5 conv after pool2 sees 32×32, clipped to the image.
         using var deeper = ConvNet.Create([1, 28, 28], 0, () => nn.Sequential(
@@ -491,5 +496,342 @@ public partial class RealObjectClaimsTests
         Assert.InRange(libtorch, 550, 650);
         Assert.Contains("(about 800 MB on Linux, libtorch alone 600 MB)", Flat(File.ReadAllText(Path.Combine(Shared.RepositoryRoot, "README.md"))));
         Assert.Contains("the unpacked packages take about 800 MB on Linux (libtorch alone 600 MB)", Doc("teaching.md"));
+    }
+
+    [Fact]
+    public void Image_4s_strokes_the_first_cells_describe_and_the_pixel_by_hand_are_where_01_says()
+    {
+        using var scope = NewDisposeScope();
+        var mnist = Shared.Mnist;
+        var (images, _) = mnist.Train.Batch(0, 1000);
+        Assert.Equal((60_000, 10_000), (mnist.Train.Count, mnist.Test.Count));
+        Assert.Equal([1000L, 1, 28, 28], images.shape);
+        Assert.Equal((0f, 1f), (images.min().item<float>(), images.max().item<float>()));
+        string notebook = Notebook("01-what-a-cnn-does");
+        Assert.Contains("MNIST has 60,000 training images of handwritten digits, 28×28 pixels, each a number from 0 (paper) to 1 (ink).", notebook);
+
+        var ink = Grid(Image4()[0, 0]);
+        // "Row 12, column 7 is where the loop's left side begins, coming from the left."
+        Assert.Equal(0f, ink[12, 6]);
+        Assert.InRange(ink[12, 7], 0.2f, 0.8f);
+        Assert.True(ink[12, 8] > 0.9f);
+        Assert.Contains("Row 12, column 7 is where the loop's left side begins, coming from the left", notebook);
+        // "The 9's loop is drawn leaning forward": its top rows sit further right than its bottom rows.
+        double Centre(int from, int to)
+        {
+            double sum = 0, weighted = 0;
+            for (int r = from; r <= to; r++) for (int c = 0; c < 28; c++) { sum += ink[r, c]; weighted += ink[r, c] * c; }
+            return weighted / sum;
+        }
+        double top = Centre(7, 9), bottom = Centre(14, 16);
+        output.WriteLine($"ink centre: loop's top rows 7–9 column {top:F1}, bottom rows 14–16 column {bottom:F1}");
+        Assert.True(top > bottom + 3, "leaning forward");
+        Assert.Contains("(the 9's loop is drawn leaning forward)", notebook);
+        // Solution 06.5: hiding rows 0–13 leaves the loop's bottom bar (rows 14–16) with the stem.
+        Assert.True(Enumerable.Range(7, 10).All(c => ink[15, c] > 0.5f), "row 15 is ink from column 7 to 16: the loop's bottom bar");
+        Assert.Contains("the lower half (the stem and the loop's bottom bar, rows 14–16) still says 9 more than the upper half (most of the loop) does alone", Solution("06.5"));
+
+        // Pooling halves 28 to 14; a layer with 16 filters makes 16 maps.
+        var pooled = F.max_pool2d(F.relu(F.conv2d(Image4(), HandMadeKernels(), padding: [1, 1])), 2);
+        Assert.Equal([1L, 4, 14, 14], pooled.shape);
+        Assert.Contains("halving the size (28 → 14)", notebook);
+        using var model = Shared.ShippedModel();
+        Assert.Equal((16, 16L), (model.Plan["conv1"].Out!.Value, Inspect.FeatureMaps(model, Image4(), "conv1")["conv1"].shape[0]));
+        Assert.Contains("a layer with 16 filters makes 16 maps", notebook);
+        // Exercise 1's mirrored filter is the diagonal one mirrored left to right.
+        var exercise = Regex.Match(NotebookClaimsTests.NotebookSource("01-what-a-cnn-does"), @"var mirrored = from_array\(new float\[\] \{([^}]*)\}\)").Groups[1].Value;
+        var mirrored = exercise.Split(',').Select(t => float.Parse(t.Trim(), CultureInfo.InvariantCulture)).ToArray();
+        var diagonal = HandMadeKernels()[2, 0].flip(1).flatten().data<float>().ToArray();
+        Assert.Equal(diagonal, mirrored);
+        Assert.Equal(Mirrored, mirrored);
+        Assert.Contains("mirror the *diagonal* filter left to right", notebook);
+    }
+
+    /// <summary>The article's class as the article writes it: fields for the layers with weights and dropout, and a
+    /// forward() that pools and applies ReLU with function calls.</summary>
+    sealed class ArticleClass : nn.Module<Tensor, Tensor>
+    {
+        readonly nn.Module<Tensor, Tensor> conv1 = nn.Conv2d(1, 16, 5, padding: 2), conv2 = nn.Conv2d(16, 32, 5, padding: 2),
+            drop1 = nn.Dropout2d(0.5), fc1 = nn.Linear(1568, 96), drop2 = nn.Dropout(0.1), fc2 = nn.Linear(96, 10);
+        public ArticleClass() : base(nameof(ArticleClass)) => RegisterComponents();
+        public override Tensor forward(Tensor x)
+        {
+            x = F.relu(F.max_pool2d(conv1.call(x), 2));
+            x = F.relu(F.max_pool2d(conv2.call(x), 2));
+            x = drop1.call(x).flatten(1);
+            return fc2.call(drop2.call(F.relu(fc1.call(x))));
+        }
+    }
+
+    [Fact]
+    public void Notebook02s_network_its_split_and_dropout_are_what_its_words_say()
+    {
+        using var model = Shared.ShippedModel();
+        var plan = model.Plan;
+        string notebook = Notebook("02-define-and-train");
+        // "two conv layers …, then two linear layers that turn what the filters found into ten scores"
+        Assert.Equal((2, 2, 10), (plan.Convs.Count, plan.Layers.Count(l => l.Kind == LayerKind.Linear), plan.Classes));
+        Assert.Contains("two conv layers that learn their own filters, then two linear layers that turn what the filters found into ten scores, one per digit", notebook);
+        // "every step, pooling and ReLU included, is a layer": the plan has a layer for each.
+        Assert.Equal(12, plan.Layers.Count);
+        Assert.Equal(2, plan.Layers.Count(l => l.Kind == LayerKind.MaxPool2d));
+        Assert.Equal(3, plan.Layers.Count(l => l.Kind == LayerKind.ReLU));
+        Assert.Contains("every step, pooling and ReLU included, is a layer", notebook);
+        // The article's own class, given the shipped weights, computes the same thing.
+        using var article = new ArticleClass();
+        var fields = article.named_parameters().ToDictionary(p => p.name, p => p.parameter);
+        using (no_grad())
+            foreach (var (name, parameter) in model.named_parameters())
+                fields[name].copy_(parameter);
+        Assert.Equal(fields.Count, model.parameters().Count());
+        article.eval(); model.eval();
+        using (var scope = NewDisposeScope())
+        using (no_grad())
+        {
+            var (images, _) = Shared.Mnist.Test.Batch(0, 256);
+            double difference = (article.call(images) - model.call(images)).abs().max().item<float>();
+            output.WriteLine($"the article's class against the Sequential, same weights: largest difference {difference:G2}");
+            Assert.True(difference < 1e-5);
+        }
+        Assert.Contains("the network computes the same thing, but the pooling and the ReLU happen between layers, where no hook sees them", notebook);
+        Assert.Contains("(Its drop2 is a `Dropout2d(p=0.1)` on the 96 hidden units", notebook);
+
+        // The split: at random by the seed, 80 % and 20 %.
+        var options = Checkpoint.Load(RepositoryData.ShippedCheckpoint()).Info.Training;
+        using var first = new TrainingSchedule(60_000, options);
+        using var again = new TrainingSchedule(60_000, options);
+        using var other = new TrainingSchedule(60_000, options with { Seed = 1 });
+        Assert.Equal((48_000L, 12_000L), (first.TrainIndices.shape[0], first.ValidationIndices.shape[0]));
+        Assert.True(first.TrainIndices.eq(again.TrainIndices).all().item<bool>(), "the same seed, the same split");
+        Assert.False(first.TrainIndices.eq(other.TrainIndices).all().item<bool>(), "another seed, another split");
+        Assert.False(first.TrainIndices.eq(arange(48_000)).all().item<bool>(), "at random, not the first 48,000");
+        Assert.Contains("The trainer splits the training images at random (by the seed) into 80 % to learn from and 20 % to validate on.", notebook);
+
+        // Dropout zeros a share p while training and scales the rest by 1 / (1 − p): 2 for 0.5, 1.11 for 0.1.
+        using (var scope = NewDisposeScope())
+        {
+            foreach (var (layer, p) in new[] { (nn.Dropout2d(0.5), 0.5), (nn.Dropout(0.1) as nn.Module<Tensor, Tensor>, 0.1) })
+            {
+                layer.train();
+                var kept = Seeding.Run(0, () => layer.call(ones(64, 32, 7, 7))).flatten().unique().output.data<float>().ToArray();
+                Assert.Equal(new[] { 0f, (float)(1 / (1 - p)) }, kept, (a, b) => Math.Abs(a - b) < 1e-6);
+            }
+        }
+        Assert.Contains("and scales up the rest; it is off when the network is evaluated", Doc("teaching.md"));
+        Assert.Contains("zeros a random half of conv2's pooled maps and a tenth of the hidden units on every call, and doubles or scales up the rest", Solution("03.2"));
+
+        // Exercise 2: ThirdConv is ThreeByThree with a third conv block, and so a 576-input fc1.
+        string source = NotebookClaimsTests.NotebookSource("02-define-and-train");
+        List<string> Layers(string name) => Regex.Matches(Regex.Match(source, $@"nn\.Module<Tensor, Tensor> {name}\(\) => nn\.Sequential\((.*?)\);\n", RegexOptions.Singleline).Groups[1].Value,
+            @"\(""(\w+)"", (nn\.\w+\([^)]*\))\)").Select(m => $"{Regex.Replace(m.Groups[1].Value, @"relu\d", "relu")} {m.Groups[2].Value}").ToList();
+        var threeByThree = Layers("ThreeByThree"); var thirdConv = Layers("ThirdConv");
+        var added = thirdConv.Except(threeByThree).ToList(); var removed = threeByThree.Except(thirdConv).ToList();
+        Assert.Equal(["conv3 nn.Conv2d(32, 64, kernel_size: 3, padding: 1)", "pool3 nn.MaxPool2d(2)", "fc1 nn.Linear(576, 96)"], added);
+        Assert.Equal(["fc1 nn.Linear(1568, 96)"], removed);
+        Assert.Contains("differs from it by the third conv block alone, and so by fc1's inputs: 576 instead of 1,568", notebook);
+        Assert.Contains("differs from it by the third conv block alone, and so by fc1's inputs (576 instead of 1,568)", Solution("02.2"));
+        // Exercise 1 (02.1): the 3×3 network's conv layers shrink, its dense layers do not.
+        using var small = ConvNet.Create([1, 28, 28], 0, VariantTests.Variants["3×3 kernels"].Layers);
+        long Count(ConvNet net, string layer) => net.Layer(layer).parameters().Sum(p => p.numel());
+        Assert.True(Count(small, "conv1") < Count(model, "conv1") && Count(small, "conv2") < Count(model, "conv2"));
+        Assert.Equal((Count(model, "fc1"), Count(model, "fc2")), (Count(small, "fc1"), Count(small, "fc2")));
+        Assert.Contains("(the conv layers shrink, the dense layers do not)", Solution("02.1"));
+    }
+
+    [Fact]
+    public void Notebook03s_loss_per_digit_and_batch_norm_are_what_it_says()
+    {
+        using var model = Shared.ShippedModel();
+        var test = Trainer.Evaluate(model, Shared.Mnist.Test);
+        // "Loss is the average cross-entropy."
+        double loss = 0;
+        model.eval();
+        using (no_grad())
+            for (int start = 0; start < 10_000; start += 1000)
+            {
+                using var scope = NewDisposeScope();
+                var (images, labels) = Shared.Mnist.Test.Batch(start, 1000);
+                loss += F.cross_entropy(model.call(images), labels, reduction: nn.Reduction.Sum).item<float>();
+            }
+        Assert.Equal(loss / 10_000, test.Loss, 4);
+        Assert.Contains("Loss is the average cross-entropy", Notebook("03-evaluate"));
+        // "Some digits are harder than others", which "an overall 99 % hides".
+        var perDigit = test.PerClassAccuracy();
+        output.WriteLine("per digit: " + string.Join(" ", perDigit.Select(a => Percent(a, 1))));
+        Assert.True(perDigit.Min() < 0.99 && perDigit.Max() - perDigit.Min() > 0.01);
+        Assert.Contains("Some digits are harder than others.", Notebook("03-evaluate"));
+        Assert.Contains("Which digits are hard (the row of the weakest), which an overall 99 % hides.", Doc("teaching.md"));
+        // 03 tests what 02 trained, on all 10,000 test images or the limit it trained with.
+        Assert.Contains("Datasets.Load(info.Dataset, limit: info.Limit)", NotebookClaimsTests.NotebookSource("03-evaluate"));
+        Assert.Contains("tests it on the test images: all 10,000, or fewer if 02 ran with a `limit`", Notebook("03-evaluate"));
+        Assert.Contains("An MLP with one hidden layer, trained the same way as your network (same images, epochs, seed, optimiser)", Notebook("03-evaluate"));
+        // Exercise 2: with batch norm, train() makes it use each batch's own statistics.
+        var (input, layers) = VariantTests.Variants["batch norm"];
+        using var normed = ConvNet.Create(input, 0, layers);
+        using (var scope = NewDisposeScope())
+        using (no_grad())
+        {
+            var (images, _) = Shared.Mnist.Test.Batch(0, 64);
+            var first = normed.Layer("bn1");
+            var conv = normed.Layer("conv1").call(images);
+            first.train(); var inTraining = first.call(conv);
+            first.eval(); var inEvaluation = first.call(conv);
+            double batchMean = inTraining.mean([0, 2, 3]).abs().max().item<float>();
+            Assert.True(batchMean < 1e-4, "in train() each channel is normalised by this batch's own mean");
+            Assert.False(inTraining.allclose(inEvaluation), "in eval() the running statistics are used instead");
+        }
+        Assert.Contains("with `WithBatchNorm`, `train()` also makes batch norm use each batch's own statistics", Notebook("03-evaluate"));
+        Assert.Contains("With `GlobalAverage`, which has no dropout, the three counts are equal", Solution("03.2"));
+        // 03.2 on the shipped model: with dropout on, the count changes from run to run and is lower than with it off.
+        using (var scope = NewDisposeScope())
+        using (no_grad())
+        {
+            var (images, labels) = Shared.Mnist.Test.Batch(0, 1000);
+            model.eval();
+            long off = model.call(images).argmax(1).eq(labels).sum().item<long>();
+            model.train();
+            var on = Seeding.Run(0, () => Enumerable.Range(0, 3).Select(_ => model.call(images).argmax(1).eq(labels).sum().item<long>()).ToArray());
+            model.eval();
+            output.WriteLine($"first 1,000 test images, dropout on: {string.Join(", ", on)}; off: {off}");
+            Assert.All(on, count => Assert.True(count < off));
+            Assert.True(on.Distinct().Count() > 1);
+        }
+        Assert.Contains("with dropout on the count changes from run to run and is lower", Solution("03.2"));
+        // "torch uses one per core".
+        Assert.Equal(Environment.ProcessorCount, TorchSharp.torch.get_num_threads());
+        Assert.Contains("the same number of threads (torch uses one per core)", Solution("03.3"));
+    }
+
+    [Fact]
+    public void Notebook04s_starting_weights_shapes_and_largest_filter_are_what_it_says()
+    {
+        using var model = Shared.ShippedModel();
+        var info = Checkpoint.Load(RepositoryData.ShippedCheckpoint()).Info;
+        using var scope = NewDisposeScope();
+        // Exercise 1: the saved plan and the seed rebuild exactly the weights training started from.
+        using var rebuilt = ConvNet.Build(info.Plan, seed: info.Training.Seed);
+        var (input, _) = VariantTests.Variants["3×3 kernels"];
+        using var created = ConvNet.Create(input, info.Training.Seed, () => nn.Sequential(
+            ("conv1", nn.Conv2d(1, 16, kernel_size: 5, padding: 2)), ("pool1", nn.MaxPool2d(2)), ("relu1", nn.ReLU()),
+            ("conv2", nn.Conv2d(16, 32, kernel_size: 5, padding: 2)), ("pool2", nn.MaxPool2d(2)), ("relu2", nn.ReLU()),
+            ("drop1", nn.Dropout2d(0.5)), ("flatten", nn.Flatten()),
+            ("fc1", nn.Linear(1568, 96)), ("relu3", nn.ReLU()), ("drop2", nn.Dropout(0.1)), ("fc2", nn.Linear(96, 10))));
+        Assert.All(rebuilt.parameters().Zip(created.parameters()), p => Assert.True(p.First.eq(p.Second).all().item<bool>()));
+        Assert.Contains("the same architecture and seed, so the same starting weights", Notebook("04-visualize-filters"));
+        Assert.True(Inspect.Filters(rebuilt, "conv1").abs().max().item<float>() <= 0.2f);
+        Assert.Contains("the starting weights are uniform noise within ±0.2 (PyTorch's default initialisation: ±1/√(fan-in), fan-in 25 for a 5×5 filter on one channel", Solution("04.1"));
+        // Inspect.Filters copies: changing the copy leaves the model alone.
+        var copy = Inspect.Filters(model, "conv1");
+        copy.fill_(0);
+        Assert.NotEqual(0f, Inspect.Filters(model, "conv1").abs().max().item<float>());
+        Assert.Contains("(it also copies the weights to the CPU, so it works after training on a GPU)", Notebook("04-visualize-filters"));
+        // conv2 has one kernel per map of the layer before.
+        Assert.Equal([32L, 16, 5, 5], Inspect.Filters(model, "conv2").shape);
+        Assert.Contains("A deeper filter has one kernel per feature map of the layer before (16 for conv2)", Notebook("04-visualize-filters"));
+        Assert.Contains("4. 16: one per map of the layer before (conv1's 16 filters, pooled).", Doc("teaching.md"));
+        // Exercise 3 learns from 8,000 of the first 10,000 images.
+        using (var schedule = new TrainingSchedule(10_000, new TrainingOptions { Epochs = 1 }))
+            Assert.Equal(8000, schedule.TrainIndices.shape[0]);
+        Assert.Contains("on the first 10,000 images (8,000 train it, 2,000 check it", Notebook("04-visualize-filters"));
+        // 04.2: filter 25's row is bright in column 0 (its kernel on channel 0 is its largest).
+        var norms = Inspect.Filters(model, "conv2").flatten(2).norm(2);   // [filter, channel]
+        int loudest = (int)norms[.., 0].argmax().item<long>();
+        output.WriteLine($"conv2 filter {loudest}: its largest kernel is on channel {norms[loudest].argmax().item<long>()}, {norms[loudest, 0].item<float>():F3} against its mean {norms[loudest].mean().item<float>():F3}");
+        Assert.True(norms[loudest, 0].item<float>() > 1.2 * norms[loudest].mean().item<float>(), "bright in column 0");
+        Assert.Contains("in the norm chart its row is bright in column 0", Solution("04.2"));
+        // 04.4: the largest filter is a band of negative weights across its middle, not an edge.
+        var filters = Inspect.Filters(model, "conv1");
+        int largest = (int)filters.flatten(1).norm(1).argmax().item<long>();
+        var rows = filters[largest, 0].mean([1]).data<float>().ToArray();   // the mean of each of its 5 rows
+        output.WriteLine($"conv1 filter {largest}: row means " + string.Join(" ", rows.Select(r => F2(r))) + $"; ramp share {F2(Ramp(filters[largest]).Share)}");
+        Assert.True(rows[1] < 0 && rows[2] < 0 && rows[0] > 0 && rows[3] > 0 && rows[4] > 0);
+        Assert.True(Ramp(filters[largest]).Share < 0.25, "not an edge");
+        Assert.Contains("a band of strong negative weights across its middle (rows 1–2), positive ones above and below it", Solution("04.4"));
+    }
+
+    [Fact]
+    public void Notebook05s_hooks_shapes_fields_and_conv2s_peaks_are_what_it_says()
+    {
+        using var model = Shared.ShippedModel();
+        using var scope = NewDisposeScope();
+        var image = Image4();
+        string notebook = Notebook("05-visualize-feature-maps");
+        // Hooks fire through call, not through forward.
+        int fired = 0;
+        var conv1 = model.Layer("conv1");
+        var hook = conv1.register_forward_hook((_, _, output) => { fired++; return output; });
+        try
+        {
+            using (no_grad()) conv1.forward(image);
+            Assert.Equal(0, fired);
+            using (no_grad()) conv1.call(image);
+            Assert.Equal(1, fired);
+        }
+        finally { hook.remove(); }
+        Assert.Contains("(hooks fire only through `.call`, not through `.forward`)", notebook);
+        Assert.Contains("TorchSharp runs hooks only through `.call`", Doc("teaching.md"));
+        // The plan: padding 2 keeps 28×28; conv2 reads conv1's pooled maps at half the resolution; block outputs.
+        Assert.Equal([16L, 28, 28], model.Plan["conv1"].OutputShape);
+        Assert.Contains("(in the article's network the same size as the image: padding 2 keeps 28×28)", notebook);
+        Assert.Equal([16L, 14, 14], model.Plan["conv2"].InputShape);
+        Assert.Contains("(in the article's network, the first layer's pooled maps, at half the resolution)", notebook);
+        Assert.Equal(["relu1", "relu2"], Inspect.BlockOutputs(model));
+        Assert.Equal([16L, 14, 14], model.Plan["relu1"].OutputShape);
+        Assert.Equal([32L, 7, 7], model.Plan["relu2"].OutputShape);
+        Assert.Contains("in the article's network, after max-pooling and ReLU, so negatives are cut to zero and the size is halved. `Inspect.BlockOutputs` names those layers (relu1, relu2, … here)", notebook);
+        Assert.Contains("7. The block's: after pooling and ReLU in the article's network (relu1, relu2).", Doc("teaching.md"));
+        // Fields: conv1 5×5; pooling, ReLU and dropout as the rule says; conv2 14×14.
+        FieldAxis Field(string layer) => model.Plan[layer].Field!.Rows;
+        Assert.Equal(5, Field("conv1").Size);
+        Assert.Contains("In the article's network, a pixel of a conv1 map is computed from a 5×5 patch of the image.", notebook);
+        Assert.Equal(Field("pool1").Size, Field("conv1").Size + (2 - 1) * Field("conv1").Jump);
+        Assert.Equal(Field("conv2").Size, Field("relu1").Size + (5 - 1) * Field("relu1").Jump);
+        Assert.Equal((Field("pool1"), Field("relu2")), (Field("relu1"), Field("drop1")));
+        Assert.Equal(2 * Field("conv1").Jump, Field("pool1").Jump);
+        Assert.Contains("Convs widen the window by (kernel − 1) × jump and pools by (pool − 1) × jump, and each pool doubles the jump; ReLU and dropout work pixel by pixel and leave it as it is.", Solution("05.4"));
+        Assert.Equal(14, Field("conv2").Size);
+        Assert.Contains("4. The part of the input a pixel depends on; 14×14 for a conv2 pixel near the centre.", Doc("teaching.md"));
+        Assert.Contains("hovering a conv2 pixel:** it sees 14×14 of the image", Doc("teaching.md"));
+        // conv2's maps of the 9: where each peaks (rows of the image its centre pixel stands for).
+        var maps = Inspect.FeatureMaps(model, image, "conv2")["conv2"];
+        int loop = 0, below = 0;
+        for (int m = 0; m < maps.shape[0]; m++)
+        {
+            int row = (int)(maps[m].flatten().argmax().item<long>() / maps.shape[2]);
+            double imageRow = 2 * row + 0.5;
+            if (imageRow is >= 6 and <= 16.5) loop++; else if (imageRow > 16.5) below++;
+        }
+        output.WriteLine($"conv2's maps of the 9 peak in the loop's rows: {loop}, below it: {below}");
+        Assert.Contains($"{loop} of conv2's 32 maps peak in the loop's rows, {below} below it, on the stem and its foot", notebook);
+        // 05.3's "99 % and more it gives most real digits": most right answers are over 99 % sure.
+        var test = Trainer.Evaluate(model, Shared.Mnist.Test);
+        Assert.True(test.Confidences.Where((c, i) => test.Predictions[i] == test.Labels[i]).Count(c => c > 0.99) > test.Correct / 2);
+        Assert.Contains("far from the 99 % and more it gives most real digits", Solution("05.3"));
+    }
+
+    [Fact]
+    public void Notebook06s_defaults_and_the_shipped_checkpoints_peaks_are_what_it_says()
+    {
+        using var model = Shared.ShippedModel();
+        using var scope = NewDisposeScope();
+        string notebook = Notebook("06-why-the-network-decides");
+        // HiResCAM's strongest pixel is on blank paper beside the loop; relu2's cells are 7×7, 4 apart, 16×16 wide.
+        var image = Image4();
+        var hiRes = new HiResCam().Attribute(model, image, 9)[0, 0];
+        int peak = (int)hiRes.flatten().argmax().item<long>();
+        Assert.Equal(0f, image[0, 0, peak / 28, peak % 28].item<float>());
+        Assert.Contains("HiResCAM's strongest area is the loop's lower left and the blank paper beside it", notebook);
+        Assert.Contains("can peak beside the ink rather than on it", Solution("06.1"));
+        var relu2 = model.Plan["relu2"];
+        Assert.Equal([32L, 7, 7], relu2.OutputShape);
+        Assert.Equal((4, 16), (relu2.Field!.Rows.Jump, relu2.Field.Rows.Size));
+        Assert.Contains("each cell of relu2's 7×7 map stands for a 4×4 patch of the image but *sees* a much wider window (16×16 pixels, through two 5×5 convolutions and two poolings)", notebook);
+        Assert.Contains("(the article's net: 7×7 cells, each seeing 16×16 pixels)", Solution("06.1"));
+        // Preferred inputs' defaults: L2, total variation and one-pixel jitter.
+        var defaults = new MaximizeOptions();
+        Assert.True(defaults.L2 > 0 && defaults.TotalVariation > 0);
+        Assert.Equal(1, defaults.Jitter);
+        Assert.Contains("with penalties that keep it small (L2) and smooth (total variation), and random one-pixel shifts (jitter)", notebook);
+        Assert.Contains("(The penalty is a mean over pixels, added to a class score in the tens: it has to be large before it shows.)", notebook);
     }
 }

@@ -75,6 +75,9 @@ public partial class RealObjectClaimsTests(ITestOutputHelper output)
         Assert.Contains("over rows 10–16 its response is twice the mirrored one's", solution);
         Assert.Contains("its ink centre stays at columns 14–15 over rows 17–23", solution);
         Assert.Contains("the mirrored map's total is three quarters of the original's", solution);
+        Assert.Contains("on the upright stem it answers no more than a \\\\ filter would", Doc("teaching.md"));
+        Assert.Contains("Ask where the diagonal filter wins (the loop) and why it does not win on the upright stem.", Doc("teaching.md"));
+        Assert.Contains("so on the stem the two maps are about equal (the mirrored one slightly stronger)", solution);
         Assert.Contains("the original filter's zeros lie on a / line", solution);
         Assert.Contains("mirroring moves them onto a \\ line", solution);
     }
@@ -137,6 +140,9 @@ public partial class RealObjectClaimsTests(ITestOutputHelper output)
         string solution = Solution("04.1");
         Assert.Contains($"between {F2(largest[0])} and {F2(largest[^1])} (half of them above {F2(largest[7])}, about double)", solution);
         Assert.Contains($"correlates {F2(correlation[0])} to {F2(correlation[^1])} (median {F2((correlation[7] + correlation[8]) / 2)})", solution);
+        Assert.True(correlation[0] > 0.3, "much of each filter's layout is there at the start");
+        Assert.Contains("the start is random, yet much of each filter's final layout is already in it", Doc("teaching.md"));
+        Assert.Contains("7. Much of each filter's layout is there in the random start; training grows the weights", Doc("teaching.md"));
         Assert.DoesNotContain("about doubles, to 0.4", solution);
     }
 
@@ -160,6 +166,10 @@ public partial class RealObjectClaimsTests(ITestOutputHelper output)
         string notebook = Notebook("02-define-and-train");
         Assert.Contains($"validation accuracy after the first epoch is {Percent(history[0].ValidationAccuracy, 2)}", notebook);
         Assert.True(history[0].ValidationAccuracy >= 0.94, "the answer to 'nearer 50 %, 90 % or 98 %' is 98 %");
+        string first = Percent(history[0].ValidationAccuracy, 2);
+        Assert.Contains($"nearer 98 % ({first} in the full run)", Doc("teaching.md"));
+        Assert.Contains($"7. {first}.", Doc("teaching.md"));
+        Assert.Contains($"one epoch already gets {first} on validation; the other nine add a point and a half", Doc("teaching.md"));
         int fastest = (int)Math.Floor(history.Min(e => e.Seconds)), slowest = (int)Math.Ceiling(history.Max(e => e.Seconds));
         Assert.Contains($"the shipped checkpoint's took {fastest} to {slowest} s", notebook);
         Assert.True(slowest <= 26, "02 says an epoch takes about 6 to 26 seconds");
@@ -176,6 +186,10 @@ public partial class RealObjectClaimsTests(ITestOutputHelper output)
         Assert.Equal(164_842, total);
         Assert.Equal(0.91, (double)fc1 / total, 2);
         Assert.Contains("In the article's network fc1 holds 91 % of the 164,842 parameters: 1,568 inputs times 96 units.", Notebook("02-define-and-train"));
+        Assert.Equal(150_624, fc1);
+        Assert.Contains("5. fc1: 150,624 of 164,842, 91 % (1,568 inputs times 96 units, plus 96 biases).", Doc("teaching.md"));
+        Assert.Contains("train the article's network to about 99 %", Doc("teaching.md"));
+        Assert.InRange(Checkpoint.Load(RepositoryData.ShippedCheckpoint()).Info.Test!.Accuracy, 0.985, 0.995);
     }
 
     [Fact]
@@ -198,10 +212,13 @@ public partial class RealObjectClaimsTests(ITestOutputHelper output)
         int negative = averages.Count(a => a < 0);
         output.WriteLine($"relu2's average gradients for 9: {negative} of {averages.Length} negative");
         Assert.Contains($"{negative} of relu2's {averages.Length} averages are negative for this 9, so Grad-CAM nearly vanishes", Notebook("06-why-the-network-decides"));
+        Assert.Contains($"Grad-CAM nearly vanishes on this 9 ({negative} of {averages.Length} average gradients are negative)", Doc("teaching.md"));
+        Assert.Contains($"{negative} of relu2's {averages.Length} averages are negative for this 9: the maps are never negative", Doc("teaching.md"));
         var gradCam = new GradCam("relu2").Attribute(model, Image4(), 9);
         var hiRes = new HiResCam("relu2").Attribute(model, Image4(), 9);
         double ratio = gradCam.abs().max().item<float>() / hiRes.abs().max().item<float>();
         Assert.True(ratio < 1e-3, $"Grad-CAM's peak is {ratio:G2} of HiResCAM's");
+        Assert.Contains("On the shipped checkpoint Grad-CAM's peak is tiny next to HiResCAM's, yet on its own scale it still paints a full-red block. The two are in the same units, so here they are on one scale: Grad-CAM all but vanishes.", Notebook("06-why-the-network-decides"));
         // Before its final ReLU, Grad-CAM's weighted sum is negative almost everywhere (the maps are never negative).
         using (no_grad())
         {
@@ -241,6 +258,9 @@ public partial class RealObjectClaimsTests(ITestOutputHelper output)
         Assert.InRange(results[3].sure, 0.55, 0.8);                                         // "about 68 %"
         string solution = Solution("06.3");
         Assert.Contains("falls by about a third", solution);
+        Assert.Contains("at 100 the picture is nearly flat", solution);
+        Assert.Contains("The default, 0.01, looks the same as no penalty.", solution);
+        Assert.Contains("the penalty makes neighbouring pixels alike, so a large one (30, 100) smooths the picture, until it wins over the class score and the image goes flat", Doc("teaching.md"));
         Assert.Contains($"only about {Percent(Math.Round(results[3].sure, 2))} sure it is an 8", solution);
         Assert.Contains("(\"TV 30\", PreferredInput.ForClass(model, 8, options with { TotalVariation = 30 }).Image)", Notebook("06-why-the-network-decides"));
     }
@@ -273,6 +293,7 @@ public partial class RealObjectClaimsTests(ITestOutputHelper output)
         Assert.Equal(4, unsure.Count(i => test.Labels[i] == 9));
         Assert.Equal([0, 2, 6, 7], unsure.Select(i => test.Labels[i]).Where(l => l != 9).Order());   // "the others a 2, a 7, a 0 and a 6"
         Assert.Contains("(the others a 2, a 7, a 0 and a 6)", Solution("03.1"));
+        Assert.Contains("Four of the eight are 9s", Solution("03.1"));
 
         // 04.4 and 04.5: conv1's largest and smallest filter, and the most one-sided.
         var filters = Inspect.Filters(model, "conv1").flatten(1);
