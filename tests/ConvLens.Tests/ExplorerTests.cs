@@ -285,6 +285,9 @@ public class ExplorerTests(ITestOutputHelper output)
         int raw = result.GetProperty("raw").GetInt32(), piped = result.GetProperty("piped").GetInt32(), count = result.GetProperty("count").GetInt32();
         output.WriteLine($"{count} test images: {raw} right as they are, {piped} through the page's preprocessing");
         Assert.Equal(1000, count);
+        Assert.Contains("The page embeds the first 1,000 test images", NotebookClaimsTests.Prose("teaching.md"));
+        Assert.Contains("It reads a drawing as MNIST's digits were made (the ink scaled into 20×20 and centred by its centre of mass) and shows the 28×28 the network actually receives", NotebookClaimsTests.Prose("05-visualize-feature-maps"));
+        Assert.Contains("The ink's bounding box is scaled into 20×20 and the strokes redrawn 2.8 pixels wide, anti-aliased, as MNIST's pen; then the image is moved so that its centre of mass lands on pixel (14, 14).", NotebookClaimsTests.Prose("teaching.md"));
         Assert.True(piped >= raw - 1, $"the preprocessing costs accuracy: {raw} right as they are, {piped} after it (at most 0.1 points, one image, may go)");
     }
 
@@ -460,5 +463,6 @@ public class ExplorerTests(ITestOutputHelper output)
         Assert.DoesNotContain("src=\"http", html);
         Assert.DoesNotContain("href=\"http", html);
         Assert.Contains("\"tests\":{\"pixels\":", html);
+        Assert.Contains("The page needs no server, no kernel and no internet: open the file from disk", NotebookClaimsTests.Prose("teaching.md"));
     }
 }

@@ -71,6 +71,7 @@ public class InspectionTests
             .GetField("post_hooks", BindingFlags.NonPublic | BindingFlags.Instance)!;
         foreach (var (name, layer) in model.Layers)
             Assert.Empty((System.Collections.IDictionary)hooks.GetValue(layer)!);
+        Assert.Contains("removes the hooks (also when something fails, so running a cell twice never leaves one behind)", NotebookClaimsTests.Prose("05-visualize-feature-maps"));
     }
 
     [Fact]

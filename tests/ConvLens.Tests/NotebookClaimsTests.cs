@@ -16,7 +16,7 @@ public class NotebookClaimsTests
     const int Size = 21;
 
     /// <summary>A notebook's cells, or a file of docs/, with every run of whitespace made one space.</summary>
-    static string Prose(string notebookOrDoc) => Regex.Replace(notebookOrDoc.EndsWith(".md") ? File.ReadAllText(Path.Combine(Shared.RepositoryRoot, "docs", notebookOrDoc)) : NotebookSource(notebookOrDoc), @"\s+", " ");
+    internal static string Prose(string notebookOrDoc) => Regex.Replace(notebookOrDoc.EndsWith(".md") ? File.ReadAllText(Path.Combine(Shared.RepositoryRoot, "docs", notebookOrDoc)) : NotebookSource(notebookOrDoc), @"\s+", " ");
 
     internal static string NotebookSource(string notebook) =>
         string.Concat(JsonNode.Parse(File.ReadAllText(Path.Combine(Shared.RepositoryRoot, "notebooks", notebook + ".ipynb")))!["cells"]!.AsArray()

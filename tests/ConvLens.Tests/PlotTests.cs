@@ -32,6 +32,17 @@ public class PlotTests
         // One shared colour bar, symmetric around zero, titled with what the colours mean.
         Assert.Equal(-figure.Layout.Coloraxis!.Cmin, figure.Layout.Coloraxis.Cmax);
         Assert.Equal("weight", figure.Layout.Coloraxis.Colorbar!.Title!.Content);
+        // Blue for the most negative, white at zero (the middle of a symmetric scale), red for the most positive.
+        using var json = JsonDocument.Parse(figure.ToJson());
+        var stops = json.RootElement.GetProperty("layout").GetProperty("coloraxis").GetProperty("colorscale").EnumerateArray()
+            .Select(s => (At: s[0].GetDouble(), Colour: Rgb(s[1].GetString()!))).ToList();
+        var (low, middle, high) = (stops.First(), stops.Single(s => s.At == 0.5), stops.Last());
+        Assert.True(low.At == 0 && low.Colour.B > low.Colour.R + 100, "blue for negative");
+        Assert.True(middle.Colour.R > 240 && middle.Colour.G > 240 && middle.Colour.B > 240, "white at zero");
+        Assert.True(high.At == 1 && high.Colour.R > high.Colour.B + 100, "red for positive");
+        static (int R, int G, int B) Rgb(string hex) => (Convert.ToInt32(hex[1..3], 16), Convert.ToInt32(hex[3..5], 16), Convert.ToInt32(hex[5..7], 16));
+        Assert.Contains("Blue is negative, red positive, white zero.", NotebookClaimsTests.Prose("01-what-a-cnn-does"));
+        Assert.Contains("red weights add where the input is bright, blue ones subtract, white is zero", NotebookClaimsTests.Prose("04-visualize-filters"));
     }
 
     [Fact]

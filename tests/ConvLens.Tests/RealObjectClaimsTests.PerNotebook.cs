@@ -247,6 +247,10 @@ public partial class RealObjectClaimsTests
         Assert.Equal([28L, 28], wide.Plan["conv1"].OutputShape[1..]);
         Assert.Equal([14L, 14], wide.Plan["conv2"].OutputShape[1..]);
         Assert.Contains("conv1 holds 8 × 49 + 8 = 400 parameters (the article's 416) and conv2, which now reads 8 maps instead of 16, 32 × 8 × 25 + 32 = 6,432 (the article's 12,832); fc1 and fc2 are unchanged", Solution("02.4"));
+        Assert.Equal(158_426, wide.parameters().Sum(p => p.numel()));
+        Assert.Equal([32L, 7, 7], wide.Plan["pool2"].OutputShape);
+        Assert.Contains("In all 158,426. conv2's padding 2 still keeps 14×14, and conv1's 7×7 with padding 3 keeps 28×28.", Solution("02.4"));
+        Assert.Contains("because the maps are still 32 of 7×7", Solution("02.4"));
     }
 
     [Fact]
@@ -833,5 +837,97 @@ public partial class RealObjectClaimsTests
         Assert.Equal(1, defaults.Jitter);
         Assert.Contains("with penalties that keep it small (L2) and smooth (total variation), and random one-pixel shifts (jitter)", notebook);
         Assert.Contains("(The penalty is a mean over pixels, added to a class score in the tens: it has to be large before it shows.)", notebook);
+    }
+
+    /// <summary>A notebook's code cells, joined.</summary>
+    static string Code(string notebook) => string.Concat(JsonNode.Parse(File.ReadAllText(Path.Combine(Shared.RepositoryRoot, "notebooks", notebook + ".ipynb")))!["cells"]!.AsArray()
+        .Where(c => (string)c!["cell_type"]! == "code").Select(c => string.Concat(c!["source"]!.AsArray().Select(l => (string)l!)) + "\n"));
+
+    [Fact]
+    public void What_the_prose_says_the_code_does_it_does()
+    {
+        // 02: the first three exercises train a second network for `epochs` epochs (with the notebook's options).
+        var exercises = Regex.Matches(NotebookClaimsTests.NotebookSource("02-define-and-train"), @"```csharp\n(.*?)```", RegexOptions.Singleline).Select(m => m.Groups[1].Value).ToList();
+        Assert.Equal(3, exercises.Count);
+        Assert.All(exercises, e => Assert.Matches(@"Trainer\.Train\(\w+, \w+\.Train, options", e));
+        Assert.Contains("(the first three train a second network beside yours, for `epochs` epochs)", Notebook("02-define-and-train"));
+        Assert.Contains("var options = new TrainingOptions { Epochs = epochs, Seed = seed };", Code("02-define-and-train"));
+
+        // 03: the 16 mistakes drawn are the most confident ones.
+        Assert.Contains("Charts.Misclassified(mnist.Test, test, 16)", Code("03-evaluate"));
+        using var model = Shared.ShippedModel();
+        var test = Trainer.Evaluate(model, Shared.Mnist.Test);
+        var mistakes = test.Misclassified();
+        Assert.All(mistakes, i => Assert.NotEqual(test.Labels[i], test.Predictions[i]));
+        Assert.Equal(mistakes.Select(i => test.Confidences[i]).OrderDescending(), mistakes.Select(i => test.Confidences[i]));
+        Assert.Contains("The 16 test images the network gets wrong most confidently", Notebook("03-evaluate"));
+        // 03.2: Trainer.Evaluate switches dropout off itself.
+        model.train();
+        var inTraining = Trainer.Evaluate(model, Shared.Mnist.Test.Take(1000));
+        model.eval();
+        Assert.Equal(Trainer.Evaluate(model, Shared.Mnist.Test.Take(1000)).Predictions, inTraining.Predictions);
+        Assert.Contains("so `Trainer.Evaluate` calls `model.eval()` first", Solution("03.2"));
+
+        // 04: the article-style grids (viridis) give each panel its own scale; every other figure shares one.
+        var calls = Regex.Matches(Code("04-visualize-filters"), @"Charts\.\w+\([^;\n]*\)").Select(m => m.Value).Where(c => !c.Contains("Inspect.Filters(before") && !c.Contains("Inspect.Filters(small")).ToList();
+        var perPanel = calls.Where(c => c.Contains("Scale.PerPanel")).ToList();
+        Assert.Equal(2, perPanel.Count);
+        Assert.All(perPanel, c => Assert.Contains("Palette.Viridis", c));
+        Assert.True(calls.Count - perPanel.Count > perPanel.Count, string.Join("\n", calls));
+        Assert.Contains("most figures share one colour scale so their panels can be compared (the article-style grids give each panel its own)", Notebook("04-visualize-filters"));
+
+        // 06: SmoothGrad's map is less speckled than saliency's: its neighbouring pixels differ less, relative to its size.
+        var image = Image4();
+        double Speckle(Tensor map)
+        {
+            var m = map.abs()[0, 0];
+            return (((m[1..] - m[..^1]).abs().mean() + (m[.., 1..] - m[.., ..^1]).abs().mean()) / m.mean()).item<float>();
+        }
+        double saliency = Speckle(new Saliency().Attribute(model, image, 9)), smooth = Speckle(new SmoothGrad(Samples: 25).Attribute(model, image, 9));
+        output.WriteLine($"speckle (mean neighbour difference / mean): saliency {saliency:F2}, SmoothGrad {smooth:F2}");
+        Assert.True(smooth < 0.95 * saliency && smooth > 0.5 * saliency, "a little less");
+        Assert.Contains("**SmoothGrad**: the gradient averaged over 25 noisy copies of the image: a little less speckle.", Notebook("06-why-the-network-decides"));
+
+        // The guide: every notebook's questions are answered, one answer per question; global.json's SDK.
+        string guide = File.ReadAllText(Path.Combine(Shared.RepositoryRoot, "docs", "teaching.md"));
+        string answers = guide[guide.IndexOf("## Answers: the questions at the end of each notebook", StringComparison.Ordinal)..guide.IndexOf("## On Debian 12", StringComparison.Ordinal)];
+        foreach (var name in Directory.GetFiles(Path.Combine(Shared.RepositoryRoot, "notebooks"), "*.ipynb").Select(Path.GetFileNameWithoutExtension).Order())
+        {
+            string source = NotebookClaimsTests.NotebookSource(name!);
+            string questions = source[source.IndexOf("## Questions", StringComparison.Ordinal)..];
+            int asked = Regex.Matches(questions, @"^\d+\. ", RegexOptions.Multiline).Count;
+            int number = int.Parse(name![..2]);
+            string section = Regex.Match(answers, $@"\*\*0{number} · [^*]+\*\*\n(.*?)(?=\n\*\*0\d · |\z)", RegexOptions.Singleline).Groups[1].Value;
+            int answered = Regex.Matches(section, @"^\d+\. ", RegexOptions.Multiline).Count;
+            Assert.True(asked >= 6 && asked == answered, $"{name}: {asked} questions, {answered} answers");
+            Assert.Contains("Short answers are all in this notebook; the teacher's guide (`docs/teaching.md`) has them.", source);
+            Assert.Contains("The last two ask you to write the code yourself.", Regex.Replace(source, @"\s+", " "));
+        }
+        var sdk = JsonNode.Parse(File.ReadAllText(Path.Combine(Shared.RepositoryRoot, "global.json")))!["sdk"]!;
+        Assert.Equal(("10.0.100", "latestFeature"), ((string)sdk["version"]!, (string)sdk["rollForward"]!));
+        Assert.Contains("global.json asks for SDK 10.0.100 or a later 10.0 release (`rollForward: latestFeature`; an SDK 11 alone is refused)", Doc("teaching.md"));
+    }
+
+    [Fact]
+    public void The_third_3_lights_conv1s_horizontal_edge_filters_far_more_than_the_9_and_the_vertical_ones_about_as_much()
+    {
+        using var model = Shared.ShippedModel();
+        using var scope = NewDisposeScope();
+        var three = Shared.Mnist.Test.Image(Shared.Mnist.Test.IndexOfLabel(3, occurrence: 2));
+        var ofNine = Inspect.FeatureMaps(model, Image4(), "conv1")["conv1"].abs().mean([1, 2]).data<float>().ToArray();
+        var ofThree = Inspect.FeatureMaps(model, three, "conv1")["conv1"].abs().mean([1, 2]).data<float>().ToArray();
+        var filters = Inspect.Filters(model, "conv1")[.., 0];
+        // How much a filter's weights change from top to bottom (rows 3–4 against 0–1) and from left to right.
+        var downward = (filters[.., 3..].mean([1, 2]) - filters[.., ..2].mean([1, 2])).abs().data<float>().ToArray();
+        var across = (filters[.., .., 3..].mean([1, 2]) - filters[.., .., ..2].mean([1, 2])).abs().data<float>().ToArray();
+        var horizontalEdges = Enumerable.Range(0, 16).Where(f => downward[f] > 0.25 && across[f] < 0.1).ToList();
+        var verticalEdges = Enumerable.Range(0, 16).Where(f => across[f] > 0.25 && downward[f] < 0.1).ToList();
+        string F2s(IEnumerable<int> fs, float[] v) => string.Join(" and ", fs.Select(f => v[f].ToString("F2", CultureInfo.InvariantCulture)));
+        output.WriteLine($"horizontal-edge filters {string.Join(", ", horizontalEdges)}: the 3 {F2s(horizontalEdges, ofThree)}, the 9 {F2s(horizontalEdges, ofNine)}; vertical-edge filters {string.Join(", ", verticalEdges)}: the 3 {F2s(verticalEdges, ofThree)}, the 9 {F2s(verticalEdges, ofNine)}");
+        Assert.Equal([7, 14], horizontalEdges);
+        Assert.Equal([3, 12], verticalEdges);
+        Assert.All(horizontalEdges, f => Assert.True(ofThree[f] > 1.3 * ofNine[f]));
+        Assert.All(verticalEdges, f => Assert.InRange(ofThree[f] / ofNine[f], 0.9, 1.1));
+        Assert.Contains($"(on the shipped model #7 and #14): the 3, with its three horizontal strokes, lights them far more than the 9 does (mean response {F2s(horizontalEdges, ofThree)} against {F2s(horizontalEdges, ofNine)}), while the vertical-edge filters (#3 and #12, whose weights change from left to right) find about as much on both", Solution("05.1"));
     }
 }

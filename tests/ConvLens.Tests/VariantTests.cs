@@ -219,6 +219,7 @@ public class VariantTests(ITestOutputHelper output)
         Assert.Contains("between 'fc1' and 'fc2', forward() changes the tensor without a layer", hidden);
 
         foreach (var message in new[] { unsupported, shrinks, hidden }) Assert.DoesNotContain("\n", message);
+        Assert.Contains("If a change does not fit (say, maps that shrink to nothing), creating the model says which layer and why.", NotebookClaimsTests.Prose("02-define-and-train"));
     }
 
     /// <summary>A forward() that calls functional.relu between its layers: work no hook can see.</summary>
