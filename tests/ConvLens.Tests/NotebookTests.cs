@@ -131,6 +131,7 @@ public class NotebookTests(WorkbookRuns runs) : IClassFixture<WorkbookRuns>
     {
         var training = AllText(runs.AsShipped, "02-define-and-train");
         Assert.Matches(@"epoch 10/10  train loss \d\.\d{4} acc \d+\.\d\d %  val loss \d\.\d{4} acc \d+\.\d\d %", training);
+        Assert.Contains("It prints one line per epoch with the article's four numbers: loss (lower is better) and accuracy, on the training images (with dropout on) and on the held-out validation images", Prose("02-define-and-train"));
         Assert.Contains("the trainer's first batch: loss", training);
         Assert.Contains("the same as by hand", training);
         var test = Regex.Match(training, @"test accuracy (\d+\.\d\d) % \((\d+) of 10000\), test loss (\d\.\d{4})");
@@ -419,6 +420,7 @@ public class NotebookTests(WorkbookRuns runs) : IClassFixture<WorkbookRuns>
         }
         Assert.Equal("before training", slider[0].GetProperty("label").GetString());
         Assert.StartsWith("after epoch ", slider[epochs.Count - 1].GetProperty("label").GetString());
+        Assert.Contains("Notebook 02 kept the weights before training and after each epoch.", Prose("05-visualize-feature-maps"));
     }
 
     [Fact]
@@ -428,6 +430,8 @@ public class NotebookTests(WorkbookRuns runs) : IClassFixture<WorkbookRuns>
         Assert.Contains("conv3 64@3×3", AllText(runs.Variant, "02-define-and-train"));
         Assert.Contains(Charts(Outputs(runs.Variant, "04-visualize-filters")), c => c.Contains("conv3: 64 filters of 3×3"));
         Assert.Contains(Charts(Outputs(runs.Variant, "05-visualize-feature-maps")), c => c.Contains("conv3: 64 feature maps of 7×7"));
+        Assert.Contains("This works for whatever network **02** trained (or the shipped one): nothing below names a fixed architecture.", Prose("04-visualize-filters"));
+        Assert.Contains("the later notebooks (evaluation, filters, feature maps, attribution, the explorer) follow whatever you train here", Prose("02-define-and-train"));
     }
 }
 

@@ -500,6 +500,12 @@ public partial class RealObjectClaimsTests
         Assert.InRange(libtorch, 550, 650);
         Assert.Contains("(about 800 MB on Linux, libtorch alone 600 MB)", Flat(File.ReadAllText(Path.Combine(Shared.RepositoryRoot, "README.md"))));
         Assert.Contains("the unpacked packages take about 800 MB on Linux (libtorch alone 600 MB)", Doc("teaching.md"));
+        // A build's output folder carries libtorch too: this test's own, like the library's and the command's.
+        double build = Size(AppContext.BaseDirectory) / 1e6;
+        output.WriteLine($"this build's folder: {build:F0} MB");
+        Assert.InRange(build, 450, 650);
+        Assert.InRange(all + 2 * build, 1600, 2200);
+        Assert.Contains("About 2 GB of free disk on Linux: 800 MB of packages, and two builds of about 530 MB each", Doc("teaching.md"));
     }
 
     [Fact]

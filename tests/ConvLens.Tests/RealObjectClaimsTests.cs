@@ -112,9 +112,9 @@ public partial class RealObjectClaimsTests(ITestOutputHelper output)
         Assert.Equal(0, peaks.Count(p => p < 0.1 * peaks.Max()));
         string solution = Solution("05.2");
         Assert.Contains($"is #{weakest}, whose peak is {Percent(share)} of the strongest (#{strongest}); none stays under a tenth", solution);
-        // The article draws conv2's maps 4 to a row (plt.subplots(8, 4)); notebook 05's article-style figure does too.
+        // The article draws conv2's maps 4 to a row (plt.subplots(act.size(0)//4, 4) in its author's notebook); notebook 05's article-style figure does too.
         string notebook = Notebook("05-visualize-feature-maps");
-        Assert.Contains("4 to a row: `plt.subplots(8, 4)`", notebook);
+        Assert.Contains("4 to a row: `plt.subplots(act.size(0)//4, 4)`, 8 rows for 32 maps", notebook);
         Assert.Contains("scale: Scale.PerPanel, about: $\"training image {index}\", columns: 4)", notebook);
         Assert.DoesNotContain("6 to a row", notebook);
     }
