@@ -6,6 +6,7 @@ using ConvLens.Data;
 using ConvLens.Explain;
 using ConvLens.Inspection;
 using ConvLens.Model;
+using ConvLens.Plots;
 using ConvLens.Training;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
@@ -935,5 +936,80 @@ public partial class RealObjectClaimsTests
         Assert.All(horizontalEdges, f => Assert.True(ofThree[f] > 1.3 * ofNine[f]));
         Assert.All(verticalEdges, f => Assert.InRange(ofThree[f] / ofNine[f], 0.9, 1.1));
         Assert.Contains($"(on the shipped model #7 and #14): the 3, with its three horizontal strokes, lights them far more than the 9 does (mean response {F2s(horizontalEdges, ofThree)} against {F2s(horizontalEdges, ofNine)}), while the vertical-edge filters (#3 and #12, whose weights change from left to right) find about as much on both", Solution("05.1"));
+    }
+
+    [Fact]
+    public void The_blurred_map_is_a_softer_9_and_conv1s_edge_filters_light_one_side_of_the_stem_and_darken_the_other()
+    {
+        using var scope = NewDisposeScope();
+        var image = Image4();
+        // 01: the blur filter's map is the 9 (correlation near 1), with its largest value lower than the ink's.
+        var blurred = F.conv2d(image, HandMadeKernels(), padding: [1, 1])[0, 3];
+        double correlation = Correlation(blurred, image[0, 0]);
+        output.WriteLine($"blurred map against the 9: correlation {correlation:F3}, largest {blurred.max().item<float>():F2} against {image.max().item<float>():F2}");
+        Assert.True(correlation > 0.9 && blurred.max().item<float>() < image.max().item<float>());
+        Assert.Contains("The blurred map is a softer 9.", Notebook("01-what-a-cnn-does"));
+
+        // 05: the trained vertical-edge filters (#3, #12) answer with opposite signs on the two sides of the upright stem.
+        using var model = Shared.ShippedModel();
+        var maps = Inspect.FeatureMaps(model, image, "conv1")["conv1"];
+        var ink = Grid(image[0, 0]);
+        foreach (int filter in new[] { 3, 12 })
+        {
+            var map = Grid(maps[filter]);
+            int opposite = 0, rows = 0;
+            for (int row = 17; row <= 23; row++)
+                if (InkRuns(c => ink[row, c], 28) is [var stem])
+                {
+                    rows++;
+                    if (Math.Sign(map[row, stem.First - 1]) == -Math.Sign(map[row, stem.Last + 1]) && map[row, stem.First - 1] != 0) opposite++;
+                }
+            output.WriteLine($"conv1 filter {filter}: opposite signs left and right of the stem on {opposite} of {rows} rows");
+            Assert.True(rows >= 5 && opposite == rows);
+        }
+        Assert.Contains("Edge filters light one side of each stroke and darken the other", Notebook("05-visualize-feature-maps"));
+    }
+
+    [Fact]
+    public void Notebook06s_figures_are_drawn_as_its_prose_says()
+    {
+        using var model = Shared.ShippedModel();
+        using var scope = NewDisposeScope();
+        string notebook = Notebook("06-why-the-network-decides");
+        // The confusion matrix: the diagonal blank, each row labelled with its digit's accuracy.
+        var test = Trainer.Evaluate(model, Shared.Mnist.Test);
+        var confusion = Charts.Confusion(test, Shared.Mnist.Test.Classes);
+        var z = confusion.Heatmaps.Single().Z;
+        Assert.All(Enumerable.Range(0, 10), d => Assert.Null(z[d][d]));
+        var rows = ((Axis)confusion.Layout.Axes["yaxis"]).Ticktext!;
+        var perDigit = test.PerClassAccuracy();
+        Assert.All(Enumerable.Range(0, 10), d => Assert.Contains($"({perDigit[d]:P1})", rows[d]));
+        Assert.Contains("The diagonal (right answers) is left blank so the mistakes stand out; the row labels carry each digit's accuracy.", notebook);
+
+        // Attribution panels: the magnitude in red over the digit in grey, each on its own scale, its peak in its title.
+        var image = Image4();
+        var saliency = new Saliency().Attribute(model, image, 9);
+        var occlusion = new Occlusion(Window: 4, Stride: 2).Attribute(model, image, 9);
+        var figure = Charts.Attributions(image, [("Saliency", saliency), ("Occlusion", occlusion)], "training image 4, class 9");
+        var red = figure.Heatmaps.Where(h => h.Name is not null).ToList();
+        Assert.Equal(2, red.Count);
+        Assert.Equal(saliency.abs().max().item<float>(), red[0].Zmax!.Value, 4);
+        Assert.Equal(occlusion.abs().max().item<float>(), red[1].Zmax!.Value, 4);
+        Assert.All(red, h => Assert.All(h.Z.SelectMany(r => r), v => Assert.True(v >= 0)));
+        Assert.Contains($"Saliency (peak {saliency.abs().max().item<float>():G2})", figure.ToJson());
+        Assert.Contains("Red is where each method points (its magnitude, each panel on its own scale), over the digit in grey.", notebook);
+        Assert.Contains("Each panel above is on its own scale, and its title gives its peak.", notebook);
+
+        // Filters over time: every snapshot on the scale of the largest weight of any of them.
+        var snapshots = new[] { (0.2f, "before training"), (0.9f, "after epoch 1") }.Select((s, i) => new FilterSnapshot(s.Item2, i, 0, (arange(50, dtype: ScalarType.Float32) / 49 * 2 - 1).reshape(2, 1, 5, 5) * s.Item1)).ToList();
+        var overTime = Charts.FiltersOverTime("conv1", snapshots);
+        Assert.Equal((-0.9, 0.9), (overTime.Layout.Coloraxis!.Cmin!.Value, overTime.Layout.Coloraxis.Cmax!.Value), new ToleranceComparer());
+        Assert.Contains("All snapshots share one colour scale, so the growth shows.", notebook);
+    }
+
+    sealed class ToleranceComparer : IEqualityComparer<(double, double)>
+    {
+        public bool Equals((double, double) a, (double, double) b) => Math.Abs(a.Item1 - b.Item1) < 1e-6 && Math.Abs(a.Item2 - b.Item2) < 1e-6;
+        public int GetHashCode((double, double) obj) => 0;
     }
 }
