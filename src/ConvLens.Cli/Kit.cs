@@ -258,36 +258,53 @@ public static class Kit
 
         """;
 
-    // PowerShell: Windows. The same checks and steps as install.sh.
+    // PowerShell: Windows PowerShell 5.1 on Windows, or PowerShell 7 on any of the three OSes (CI runs it with PowerShell 7
+    // on Linux). The same checks and steps as install.sh; paths are joined, never written with a separator.
     const string PowerShellScript = """
         # Installs ConvLens on this laptop from the workshop kit beside this script, with no internet.
         param([string]$Target = "ConvLens")
         $ErrorActionPreference = "Stop"
         $kit = $PSScriptRoot
-        function Fail($message) { Write-Host "error: $message" -ForegroundColor Red; exit 1 }
-        if (-not (Test-Path "$kit\kit.json")) { Fail "$kit is not a complete ConvLens kit (no kit.json): make it again with 'convlens kit'." }
-        if (-not [Environment]::Is64BitOperatingSystem -or $env:PROCESSOR_ARCHITECTURE -ne "AMD64") { Fail "ConvLens runs on Windows x64 only, not on $($env:PROCESSOR_ARCHITECTURE)." }
-        $os = "win-x64"
-        $made = (Get-ChildItem "$kit\packages-*.txt" | ForEach-Object { $_.BaseName -replace '^packages-', '' }) -join ", "
-        if (-not (Test-Path "$kit\packages-$os.txt")) { Fail "this kit was made for $made, not for $($os): on a machine with internet, run 'convlens kit --os $os'." }
-        $missing = @(Get-Content "$kit\packages-$os.txt" | Where-Object { $_ -and -not (Test-Path ("$kit\feed\" + ($_ -replace '/', '.') + ".nupkg")) })
+        function Fail($message) { [Console]::Error.WriteLine("error: $message"); exit 1 }
+        function InKit([string[]]$parts) { $path = $kit; foreach ($part in $parts) { $path = Join-Path $path $part }; $path }
+        if (-not (Test-Path (InKit "kit.json"))) { Fail "$kit is not a complete ConvLens kit (no kit.json): make it again with 'convlens kit'." }
+        # Windows PowerShell 5.1 has no $IsWindows: there, it is Windows.
+        $windows = ($PSVersionTable.PSVersion.Major -lt 6) -or $IsWindows
+        $arch = try { "$([System.Runtime.InteropServices.RuntimeInformation]::OSArchitecture)".ToLowerInvariant() } catch { "" }
+        if (-not $arch) { $arch = $(if ($env:PROCESSOR_ARCHITECTURE -eq "AMD64") { "x64" } else { "$env:PROCESSOR_ARCHITECTURE".ToLowerInvariant() }) }
+        $os = $(if ($windows) { "win" } elseif ($IsMacOS) { "osx" } else { "linux" }) + "-" + $arch
+        if (@("win-x64", "linux-x64", "osx-arm64") -notcontains $os) { Fail "ConvLens runs on Linux x64, macOS on Apple silicon and Windows x64, not on $os." }
+        $made = (Get-ChildItem (InKit "packages-*.txt") | ForEach-Object { $_.BaseName -replace '^packages-', '' }) -join ", "
+        if (-not $made) { $made = "no OS" }
+        $list = InKit "packages-$os.txt"
+        if (-not (Test-Path $list)) { Fail "this kit was made for $made, not for $($os): on a machine with internet, run 'convlens kit --os $os' (or add $os to --os)." }
+        $missing = @(Get-Content $list | Where-Object { $_ -and -not (Test-Path (InKit "feed", (($_ -replace '/', '.') + ".nupkg"))) })
         if ($missing.Count -gt 0) { Fail "the kit lacks $($missing.Count) of the packages $os needs (the first: $($missing[0])): copy the kit again, or make it again." }
-        if (-not (Get-Command dotnet -ErrorAction SilentlyContinue)) { Fail "the .NET SDK is not installed: install .NET SDK 10 for Windows first (the kit does not carry it)." }
+        if (-not (Get-Command dotnet -ErrorAction SilentlyContinue)) { Fail "the .NET SDK is not installed: install .NET SDK 10 for this OS first (the kit does not carry it)." }
         if ((Test-Path $Target) -and (Get-ChildItem $Target -Force | Select-Object -First 1)) { Fail "$Target exists and is not empty: give another folder." }
         New-Item -ItemType Directory -Force $Target | Out-Null
-        tar -xf "$kit\convlens.tar" -C $Target --strip-components=1
-        if (Test-Path "$kit\fashion-mnist") { New-Item -ItemType Directory -Force "$Target\data\fashion-mnist" | Out-Null; Copy-Item "$kit\fashion-mnist\*" "$Target\data\fashion-mnist\" }
+        tar -xf (InKit "convlens.tar") -C $Target --strip-components=1
+        if ($LASTEXITCODE -ne 0) { Fail "could not unpack $(InKit 'convlens.tar') into $Target." }
+        if (Test-Path (InKit "fashion-mnist")) {
+            $fashion = Join-Path (Join-Path $Target "data") "fashion-mnist"
+            New-Item -ItemType Directory -Force $fashion | Out-Null
+            Copy-Item (Join-Path (InKit "fashion-mnist") "*") $fashion
+        }
         Set-Location $Target
         $env:DOTNET_CLI_TELEMETRY_OPTOUT = "1"; $env:DOTNET_NOLOGO = "1"
         $clock = [Diagnostics.Stopwatch]::StartNew()
-        dotnet restore ConvLens.slnx --configfile "$kit\nuget.config" -v q -nologo
+        Write-Host "restoring from the kit only ($(@(Get-Content $list | Where-Object { $_ }).Count) packages)…"
+        dotnet restore ConvLens.slnx --configfile (InKit "nuget.config") -v q -nologo
         if ($LASTEXITCODE -ne 0) { Fail "the restore from the kit failed (above); see 'If a laptop cannot restore' in docs/teaching.md." }
-        dotnet tool restore --configfile "$kit\nuget.config" | Out-Null
+        dotnet tool restore --configfile (InKit "nuget.config") | Out-Null
         if ($LASTEXITCODE -ne 0) { Fail "the notebook host could not be restored from the kit." }
-        Write-Host "restored in $([int]$clock.Elapsed.TotalSeconds) s. ConvLens is in $(Get-Location); try .\convlens.cmd evaluate"
-        New-Item -ItemType Directory -Force "artifacts\notebook-host" | Out-Null
-        Copy-Item "$kit\feed\microsoft.dotnet-interactive.*.nupkg" "artifacts\notebook-host\"
-        $hostFeed = (Resolve-Path "artifacts\notebook-host").Path -replace '\\', '/'
+        $run = $(if ($windows) { ".\convlens.cmd" } else { "./convlens" })
+        Write-Host "restored in $([int]$clock.Elapsed.TotalSeconds) s. ConvLens is in $(Get-Location); try $run evaluate"
+        # VS Code's Polyglot Notebooks installs its own copy of the notebook host at first start: from here, offline.
+        $hostFolder = Join-Path "artifacts" "notebook-host"
+        New-Item -ItemType Directory -Force $hostFolder | Out-Null
+        Copy-Item (InKit "feed", "microsoft.dotnet-interactive.*.nupkg") $hostFolder
+        $hostFeed = (Resolve-Path $hostFolder).Path -replace '\\', '/'
         Write-Host "for VS Code with no internet, add to its user settings: `"dotnet-interactive.interactiveToolSource`": `"$hostFeed`""
 
         """;

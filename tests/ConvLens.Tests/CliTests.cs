@@ -135,15 +135,21 @@ public class CliTests
         AssertOneLineError(Shared.RunCli("kit", "--output", "/proc/convlens-kit"), "Cannot write the kit beside /proc/convlens-kit");
     }
 
-    [SkippableFact]
-    public void A_kits_installer_refuses_another_OSs_kit_a_missing_package_and_a_half_written_kit_and_changes_nothing()
+    [SkippableTheory]
+    [InlineData("install.sh")]
+    [InlineData("install.ps1")]
+    public void A_kits_installer_refuses_another_OSs_kit_a_missing_package_and_a_half_written_kit_and_changes_nothing(string installer)
     {
-        Needs.Linux("the kit's install.sh");
+        // Both installers on Linux: install.sh with sh, install.ps1 with PowerShell 7 (the script Windows runs, where its
+        // own OS check names win-x64).
+        Needs.Linux("the kit's installers, run for linux-x64");
+        string shell = installer == "install.sh" ? "sh" : Needs.PowerShell();
+        string[] prefix = installer == "install.sh" ? [] : ["-NoProfile", "-File"];
         string kit = Shared.TempFolder(), place = Shared.TempFolder();
         ConvLens.Cli.Kit.WriteInstallers(kit, ["win-x64"], fashion: false);
         (int Code, string Output) Install()
         {
-            var (code, stdout, stderr) = Shared.Run("sh", [Path.Combine(kit, "install.sh"), Path.Combine(place, "ConvLens")], new Dictionary<string, string>(), TimeSpan.FromMinutes(1));
+            var (code, stdout, stderr) = Shared.Run(shell, [.. prefix, Path.Combine(kit, installer), Path.Combine(place, "ConvLens")], new Dictionary<string, string>(), TimeSpan.FromMinutes(1));
             return (code, stdout + stderr);
         }
         var incomplete = Install();

@@ -127,6 +127,16 @@ public static class Needs
             "needs Jupyter and its .NET kernel to execute notebooks: sudo apt-get install jupyter-nbconvert python3-nbclient, then " +
             "mkdir -p ~/.local/share/jupyter/kernels && dotnet tool restore && dotnet interactive jupyter install");
 
+    /// <summary>PowerShell 7 (pwsh), to run the kit's install.ps1: CONVLENS_PWSH names it, or it is on the PATH.</summary>
+    public static string PowerShell()
+    {
+        string? named = Environment.GetEnvironmentVariable("CONVLENS_PWSH");
+        string? found = named is not null && File.Exists(named) ? named
+            : (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator).Select(d => Path.Combine(d, "pwsh")).FirstOrDefault(File.Exists);
+        Require(found is not null, "needs PowerShell 7 to run the kit's install.ps1: dotnet tool install --global PowerShell --version 7.6.9, or set CONVLENS_PWSH to pwsh");
+        return found!;
+    }
+
     static bool OnPath(string program) =>
         (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator).Any(d => File.Exists(Path.Combine(d, program)));
 }
