@@ -100,7 +100,7 @@ def main():
         # bound (measured ≤ said × 1.5), one ending in "range" a span the measured values must fall in (± the same margin).
         claims = [
             ("teaching: the whole run", teaching, r"--timings`, (\d+) min (\d+) s in all", [sum(x["total"] for x in b.values())], lambda m: [int(m[0]) * 60 + int(m[1])]),
-            ("teaching: peak memory (MB)", teaching, r"in all, (\d+) MB at most", [peak_mb], None),
+            ("teaching: peak memory (MB)", teaching, r"took \d+ min \d+ s, (\d+) MB at most", [peak_mb], None),
             ("README: peak memory (MB)", readme, r"in all; (\d+) MB at most", [peak_mb], None),
             ("teaching: a setup cell", teaching, r"setup cell adds about (\d+) s", [setup], None),
             ("teaching: 01", teaching, r"01 What a CNN does \(runs in (\d+) s\)", [b["01"]["total"]], None),
