@@ -107,7 +107,7 @@ public class ExplainTests
         // Its guarantee on a linear head: before the ReLU, the positions' shares add up to the score less the bias.
         var shares = (p["fc.weight"][1].reshape(2, 6, 6) * a).sum();
         Assert.Equal((net.call(x)[0, 1] - p["fc.bias"][1]).item<double>(), shares.item<double>(), 9);
-        Assert.Contains("**HiResCAM** keeps the gradient position by position instead. (Its guarantee, that the map is each position's exact share of the score, holds for a net that ends in one linear layer", NotebookClaimsTests.Prose("06-why-the-network-decides"));
+        Assert.Contains("**HiResCAM** keeps the gradient position by position instead. (Its guarantee, that the map is each position's exact share of the score (the bias aside), holds for a net that ends in one linear layer", NotebookClaimsTests.Prose("06-why-the-network-decides"));
     }
 
     [Fact]

@@ -124,6 +124,8 @@ public class NotebookTests(WorkbookRuns runs) : IClassFixture<WorkbookRuns>
         Assert.Contains("conv2        Conv2d 16→32, 5×5, padding 2          16×14×14 → 32×14×14   sees 14×14, jump 2", text);
         Assert.Contains("1×28×28 → conv1 16@5×5 → conv2 32@5×5 → 1568 → 96 → 10: 164,842 parameters to learn", text);
         Assert.Contains("Hidden work: between 'conv1' and 'conv2', forward() changes the tensor without a layer (its shape goes from [16, 28, 28] to [16, 14, 14])", text);
+        Assert.Contains("ConvLens checks for that when it plans a network and says what to change", Prose("02-define-and-train"));
+        Assert.Contains("The functional calls between conv1 and conv2 change the tensor (16×28×28 to 16×14×14) where no layer, and so no hook, is.", Guide());
     }
 
     [Fact]
@@ -134,6 +136,7 @@ public class NotebookTests(WorkbookRuns runs) : IClassFixture<WorkbookRuns>
         Assert.Contains("It prints one line per epoch with the article's four numbers: loss (lower is better) and accuracy, on the training images (with dropout on) and on the held-out validation images", Prose("02-define-and-train"));
         Assert.Contains("the trainer's first batch: loss", training);
         Assert.Contains("the same as by hand", training);
+        Assert.Contains("It runs on a copy of the network with the same initial weights, so `model` stays untrained for the next cell.", Prose("02-define-and-train"));
         var test = Regex.Match(training, @"test accuracy (\d+\.\d\d) % \((\d+) of 10000\), test loss (\d\.\d{4})");
         Assert.True(test.Success, training);
         Assert.True(double.Parse(test.Groups[1].Value, CultureInfo.InvariantCulture) >= 99.0, $"the article's run reached only {test.Value}");
@@ -171,6 +174,7 @@ public class NotebookTests(WorkbookRuns runs) : IClassFixture<WorkbookRuns>
         var conv = Regex.Match(first, @"by hand, Σ patch × filter: (-?[\d.]+);  conv2d at \(12, 7\): (-?[\d.]+)");
         Assert.True(conv.Success, first);
         Assert.Equal(conv.Groups[1].Value, conv.Groups[2].Value);
+        Assert.Contains("1. The patch of the image under it times the filter, element by element, summed (plus a bias in a network).", Guide());
         Assert.True(Number(conv.Groups[1].Value) > 1, "row 12, column 7 is on a stroke's left edge: the vertical filter answers strongly");
         var pool = Regex.Match(first, @"its largest: (-?[\d.]+);  max_pool2d at \(6, 3\): (-?[\d.]+)");
         Assert.True(pool.Success, first);
@@ -181,6 +185,7 @@ public class NotebookTests(WorkbookRuns runs) : IClassFixture<WorkbookRuns>
         Assert.Contains("map 0 − map 1, everywhere: 0.2500 to 0.2500 (the bias)", first);
         Assert.Contains("the second with a bias of −0.25", Prose("01-what-a-cnn-does"));
         Assert.Contains("(the two averaging maps differ by exactly 0.25 everywhere)", Guide());
+        Assert.Contains("8. It adds one number to every value of its map", Guide());
         // The pooled value at (6, 3) is the largest of the 2×2 block at rows 12–13, columns 6–7, where (12, 7) sits.
         Assert.Contains("the 2×2 block of the ReLU'd vertical map that becomes pooled row 6, column 3 is rows 12–13, columns 6–7, where the value above sits", Prose("01-what-a-cnn-does"));
         Assert.Equal((12, 6), (2 * 6, 2 * 3));
@@ -198,6 +203,8 @@ public class NotebookTests(WorkbookRuns runs) : IClassFixture<WorkbookRuns>
         var rows = Regex.Matches(evaluate, @"(\d): logit +-?[\d.]+   e\^\(…\) [\d.]+   by hand +([\d.]+ %)   Trainer\.Predict +([\d.]+ %)");
         Assert.Equal(10, rows.Count);
         Assert.All(rows, r => Assert.Equal(r.Groups[2].Value, r.Groups[3].Value));
+        Assert.Contains("Taking the largest logit away first changes nothing in the result and keeps e^logit from overflowing.", Prose("03-evaluate"));
+        Assert.Contains("subtracting the largest logit first changes no probability and keeps e^logit from overflowing", Guide());
 
         // 03: the conv net and an MLP trained the same way, on test digits moved 0–4 pixels; the answer's numbers are this run's.
         var moved = Regex.Matches(evaluate, @"moved (\d) px: conv net ([\d.]+) %, MLP ([\d.]+) %").ToDictionary(m => int.Parse(m.Groups[1].Value), m => (Conv: Number(m.Groups[2].Value), Mlp: Number(m.Groups[3].Value)));
@@ -209,6 +216,7 @@ public class NotebookTests(WorkbookRuns runs) : IClassFixture<WorkbookRuns>
             Assert.True(Math.Abs(Number(answer.Groups[said].Value) - measured) <= 1, $"03 says {answer.Groups[said].Value} %, the run gives {measured} %");
         Assert.Contains("the maps of the moved 9 and the moved maps, columns 8–19: 0.000000", evaluate);
         Assert.Contains("conv1's maps of the 9 moved 3 pixels are the 9's maps moved 3 pixels (away from the border", Prose("03-evaluate"));
+        Assert.Contains("A conv layer applies the same filter at every position, so a digit moved a few pixels gives the same maps, moved.", Prose("03-evaluate"));
         Assert.Contains("6. A conv layer applies the same filter at every position: moving the input moves the output.", Guide());
 
         // 02: 1,000 images for 30 epochs: the losses part, as the answer says.
@@ -220,6 +228,7 @@ public class NotebookTests(WorkbookRuns runs) : IClassFixture<WorkbookRuns>
         Assert.InRange(Group(6) / Group(4), 6, 14);        // "about ten times the training loss"
         Assert.InRange(Group(5), 98.5, 100);               // "climbs to 99 %"
         Assert.InRange(Group(7), 93, 95.5);                // "stops near 94 %"
+        Assert.Contains("the validation loss stops falling while the training loss goes on: memorising", Guide());
         // The answer's numbers, in 02 and in the guide, are this run's.
         var answer02 = Regex.Match(Prose("02-define-and-train"), @"the training accuracy climbs to (\d+) % \(with dropout still on while training\), while the validation accuracy stops near (\d+) %\. The two losses part: by epoch 30 the validation loss is about ten times the training loss, and it stopped falling after about (\d+) epochs and creeps up since");
         Assert.True(answer02.Success, "02's answer to the 1,000-image prediction");
@@ -233,6 +242,8 @@ public class NotebookTests(WorkbookRuns runs) : IClassFixture<WorkbookRuns>
         var units = Regex.Matches(AllText(runs.AsShipped, "05-visualize-feature-maps"), @"(conv\d) map 0 at \(\d+, \d+\): Σ over (\d+) input channels? of patch × kernel = -?[\d.]+, \+ bias -?[\d.]+ = (-?[\d.]+);  the hook: (-?[\d.]+)");
         Assert.Equal(["conv1 1", "conv2 16"], units.Select(u => $"{u.Groups[1].Value} {u.Groups[2].Value}"));
         Assert.All(units, u => Assert.Equal(u.Groups[3].Value, u.Groups[4].Value));
+        Assert.Contains("(16 for the article's conv2)", Prose("05-visualize-feature-maps"));
+        Assert.Contains("3. The 5×5 patch of each of the 16 maps before it (relu1's, in the article's network) times that channel's kernel, summed over all 16 channels, plus the filter's bias.", Guide());
 
         Assert.Contains("Inspect.Filters(model, \"conv1\") equals conv1.weight: True", AllText(runs.AsShipped, "04-visualize-filters"));
         var maps = AllText(runs.AsShipped, "05-visualize-feature-maps");
@@ -372,6 +383,9 @@ public class NotebookTests(WorkbookRuns runs) : IClassFixture<WorkbookRuns>
         Assert.Contains("pool2: a pixel sees 16×16 input pixels, and neighbouring pixels' windows start 4 apart", maps);
         Assert.Contains("conv2 pixel (7, 7), near the centre, sees input rows 8–21, columns 8–21 (14×14)", maps);
         Assert.Contains("conv2 pixel (0, 0), the corner, sees input rows 0–7, columns 0–7 (8×8)", maps);
+        Assert.Contains("clipped at the image's borders: a pixel near the edge sees less of the image, because the padding's zeros stand in for the rest", Prose("05-visualize-feature-maps"));
+        Assert.Contains("5. Its window hangs over the border: the padding's zeros stand in for the rest.", Guide());
+        Assert.Contains("a k×k conv widens the window by k − 1 steps, a pool of 2 widens it by one step, and after pooling neighbouring pixels sit twice as far apart in the image (the **jump** doubles)", Prose("05-visualize-feature-maps"));
         // The figures with the image first outline what a hovered pixel sees.
         var outlined = Charts(Outputs(runs.AsShipped, "05-visualize-feature-maps")).Where(c => c.Contains("plotly_hover")).ToList();
         Assert.Contains(outlined, c => c.Contains("conv2: 32 feature maps of 14×14"));

@@ -69,6 +69,8 @@ public partial class RealObjectClaimsTests(ITestOutputHelper output)
         string notebook = Notebook("01-what-a-cnn-does");
         Assert.Contains("The diagonal map answers most on the loop, whose left and right sides both run like /", notebook);
         Assert.Contains("the stem is upright", notebook);
+        Assert.Contains("so the stem shows, but no more strongly than it would to a \\\\ filter", notebook);
+        Assert.Contains("the diagonal map answers most on the loop, whose sides run like /", Doc("teaching.md"));
         Assert.DoesNotContain("this 9 leans that way: its stem", notebook);
         string solution = Solution("01.1");
         Assert.Contains("the foot that curls like \\ at the bottom (rows 24–27: the mirrored map's total response there is twice the original's)", solution);
@@ -187,6 +189,7 @@ public partial class RealObjectClaimsTests(ITestOutputHelper output)
         Assert.Equal(0.91, (double)fc1 / total, 2);
         Assert.Contains("In the article's network fc1 holds 91 % of the 164,842 parameters: 1,568 inputs times 96 units.", Notebook("02-define-and-train"));
         Assert.Equal(150_624, fc1);
+        Assert.Contains("The conv layers, which do the looking, are small: a filter is reused at every position of the image.", Notebook("02-define-and-train"));
         Assert.Contains("5. fc1: 150,624 of 164,842, 91 % (1,568 inputs times 96 units, plus 96 biases).", Doc("teaching.md"));
         Assert.Contains("train the article's network to about 99 %", Doc("teaching.md"));
         Assert.InRange(Checkpoint.Load(RepositoryData.ShippedCheckpoint()).Info.Test!.Accuracy, 0.985, 0.995);
@@ -302,6 +305,8 @@ public partial class RealObjectClaimsTests(ITestOutputHelper output)
         Assert.Contains($"the largest is filter {largest} (norm {F3(norms[largest])}), the smallest filter {smallest} (norm {F3(norms[smallest])})", Solution("04.4"));
         var positive = (filters > 0).sum(1).data<long>().ToArray();
         int oneSided = Enumerable.Range(0, positive.Length).MaxBy(f => Math.Abs(positive[f] - 12.5));
+        Assert.True(positive.Min() > 0 && positive.Max() < 25);
+        Assert.Contains("No filter is all of one sign: an edge detector needs both.", Solution("04.5"));
         Assert.Contains($"between {positive.Min()} and {positive.Max()} of each filter's 25 weights are positive; the most one-sided is filter {oneSided}, with {positive[oneSided]} positive and {25 - positive[oneSided]} negative", Solution("04.5"));
 
         // 05.5 and 05.6: on image 4, relu1's busiest map, and the conv1 map that differs most from the first test 4's.
