@@ -143,6 +143,7 @@ public class NotebookTests(WorkbookRuns runs) : IClassFixture<WorkbookRuns>
 
         var evaluation = AllText(runs.AsShipped, "03-evaluate");
         Assert.Contains("Using the model you trained in 02-define-and-train", evaluation);
+        Assert.Contains("notebooks 03–06 pick up that small model (about 70–90 % accurate) and say so in their first output", Guide());
         Assert.Contains($"test accuracy {test.Groups[1].Value} % ({test.Groups[2].Value} of 10000 right)", evaluation);
     }
 

@@ -511,8 +511,12 @@ public partial class RealObjectClaimsTests
         Assert.InRange(all, 700, 900);
         Assert.InRange(libtorch, 550, 650);
         Assert.Contains("(about 800 MB on Linux, libtorch alone 600 MB)", Flat(File.ReadAllText(Path.Combine(Shared.RepositoryRoot, "README.md"))));
-        // The notebook host, which the kit's install restores too.
-        var host = Directory.GetDirectories(Path.Combine(folder, "microsoft.dotnet-interactive")).Single();
+        // The notebook host, which the kit's install restores too: `dotnet tool restore` unpacks it in the user's
+        // NuGet folder, wherever this build's packages are.
+        string? hostPackage = new[] { folder, Environment.GetEnvironmentVariable("NUGET_PACKAGES"), Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages") }
+            .Where(f => !string.IsNullOrEmpty(f)).Select(f => Path.Combine(f!, "microsoft.dotnet-interactive")).FirstOrDefault(Directory.Exists);
+        Skip.If(hostPackage is null, "the notebook host is not restored yet (dotnet tool restore)");
+        var host = Directory.GetDirectories(hostPackage!).Single();
         double notebookHost = Size(host) / 1e6;
         output.WriteLine($"the notebook host's package: {notebookHost:F0} MB");
         Assert.InRange(notebookHost, 180, 280);
@@ -924,6 +928,15 @@ public partial class RealObjectClaimsTests
         Assert.All(exercises, e => Assert.Matches(@"Trainer\.Train\(\w+, \w+\.Train, options", e));
         Assert.Contains("(the first three train a second network beside yours, for `epochs` epochs)", Notebook("02-define-and-train"));
         Assert.Contains("var options = new TrainingOptions { Epochs = epochs, Seed = seed };", Code("02-define-and-train"));
+
+        // 02: the test images go into evaluation only; every training call takes a training split.
+        var code02 = Code("02-define-and-train").Split('\n');
+        Assert.All(code02.Where(l => l.Contains("Trainer.Train(")), l => Assert.DoesNotContain(".Test", l));
+        Assert.All(code02.Where(l => l.Contains("mnist.Test")), l => Assert.True(l.Contains("Trainer.Evaluate(") || l.Contains("Console.WriteLine(mnist.Test)"), l));
+        Assert.Contains("The test images were never used for training or for choosing anything", Notebook("02-define-and-train"));
+        // 03: the MLP has one weight per pixel and hidden unit: fc1 is Linear(784, 96), 784 = 28 × 28.
+        Assert.Contains("(\"flatten\", nn.Flatten()), (\"fc1\", nn.Linear(784, 96))", Code("03-evaluate"));
+        Assert.Contains("A plain network of linear layers (a multi-layer perceptron, MLP) has one weight per pixel and unit instead", Notebook("03-evaluate"));
 
         // 03: the 16 mistakes drawn are the most confident ones.
         Assert.Contains("Charts.Misclassified(mnist.Test, test, 16)", Code("03-evaluate"));
