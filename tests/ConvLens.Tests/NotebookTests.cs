@@ -159,11 +159,11 @@ public class NotebookTests(WorkbookRuns runs) : IClassFixture<WorkbookRuns>
         using var sha = System.Security.Cryptography.SHA256.Create();
         string actual = Convert.ToHexStringLower(sha.ComputeHash(File.ReadAllBytes(runs.AsShippedModel + ".weights")));
         Assert.Equal(expected, actual);
-        Assert.Contains("On the 2-core Debian machines this was checked on, its weights come out bit for bit the shipped ones", Regex.Replace(File.ReadAllText(Path.Combine(Shared.RepositoryRoot, "docs", "solutions.md")), @"\s+", " "));
+        Assert.Contains("On the 2-core Debian machines this was checked on, its weights come out bit for bit the shipped ones", NotebookClaimsTests.Prose("solutions.md"));
     }
 
-    static string Prose(string notebook) => Regex.Replace(NotebookClaimsTests.NotebookSource(notebook), @"\s+", " ");
-    static string Guide() => Regex.Replace(File.ReadAllText(Path.Combine(Shared.RepositoryRoot, "docs", "teaching.md")), @"\s+", " ");
+    static string Prose(string notebook) => NotebookClaimsTests.Prose(notebook);
+    static string Guide() => NotebookClaimsTests.Prose("teaching.md");
 
     static double Number(string text) => double.Parse(text.Replace(",", ""), CultureInfo.InvariantCulture);
 
@@ -345,7 +345,7 @@ public class NotebookTests(WorkbookRuns runs) : IClassFixture<WorkbookRuns>
         // The exercises that ask the reader to write the code: their worked solutions (docs/solutions.md) ran, and did what they say.
         var first = AllText(runs.Exercises, "01-what-a-cnn-does");
         Assert.True(Number(Regex.Match(first, @"my convolution against conv2d's vertical map: largest difference ([\d.E+-]+)").Groups[1].Value) < 1e-6, first);
-        string solutionsText = Regex.Replace(File.ReadAllText(Path.Combine(Shared.RepositoryRoot, "docs", "solutions.md")), @"\s+", " ");
+        string solutionsText = NotebookClaimsTests.Prose("solutions.md");
         Assert.Contains("a largest difference of 0: the two agree to the last bit, or to about 10⁻⁷ if the sums are added in another order", solutionsText);
         Assert.Contains("a largest difference of 0: taking the largest of four numbers involves no arithmetic to round", solutionsText);
         Assert.Contains("my max-pooling against max_pool2d: largest difference 0", first);
