@@ -151,8 +151,23 @@ var kit = new Command("kit", "Write a workshop kit: one folder with the reposito
 };
 kit.SetAction(parse => Run(() => ConvLens.Cli.Kit.Make(Split(parse.GetValue(kitSystems)), parse.GetValue(kitOutput)!, Console.Out)));
 
+var chaptersCheck = new Option<bool>("--check") { Description = "Write nothing: exit 1 and name each chapter that differs from its notebook." };
+var chapters = new Command("chapters", "Write each notebook's chapter, notebooks/NN-name.cs: the same cells as a C# file-based app (dotnet run notebooks/NN-name.cs), prose as comments. The notebook is the source.")
+{
+    chaptersCheck,
+};
+chapters.SetAction(parse => Run(() =>
+{
+    string folder = Path.Combine(Path.GetDirectoryName(RepositoryData.Folder())!, "notebooks");
+    bool check = parse.GetValue(chaptersCheck);
+    var differing = ConvLens.Chapters.ChapterFile.Sync(folder, write: !check);
+    foreach (var file in differing) Console.WriteLine($"{(check ? "differs from its notebook" : "wrote")} {Path.GetRelativePath(Directory.GetCurrentDirectory(), file)}");
+    if (differing.Count == 0) Console.WriteLine("every chapter is what its notebook makes");
+    return check && differing.Count > 0 ? 1 : 0;
+}));
+
 // A plain Command named convlens as the root, so help reads "convlens train", not the assembly name.
-var root = new Command("convlens", "ConvLens: train a small CNN on MNIST and look inside it.") { new HelpOption(), new VersionOption(), train, evaluate, layersCommand, filters, featureMaps, explain, preferred, errors, explorer, workbook, kit };
+var root = new Command("convlens", "ConvLens: train a small CNN on MNIST and look inside it.") { new HelpOption(), new VersionOption(), train, evaluate, layersCommand, filters, featureMaps, explain, preferred, errors, explorer, workbook, chapters, kit };
 var parsed = root.Parse(args);
 if (parsed.Errors.Count > 0)
 {

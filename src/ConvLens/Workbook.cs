@@ -18,7 +18,8 @@ public static class Workbook
         string? stale = StaleBuild();
         if (stale is not null) Console.Error.WriteLine(stale);   // plain text too, for front ends that do not show HTML
         var warning = stale is null ? "" : $"<p style=\"color:#b2182b;font-weight:bold\">{System.Net.WebUtility.HtmlEncode(stale)}</p>";
-        return new NotebookStart(Plots.FigureHtml.PlotlyScript() + warning + "<span style=\"color:#666\">ConvLens loaded; charts work offline.</span>");
+        const string loaded = "ConvLens loaded; charts work offline.";
+        return new NotebookStart(Plots.FigureHtml.PlotlyScript() + warning + $"<span style=\"color:#666\">{loaded}</span>", loaded);
     }
 
     /// <summary>
@@ -113,8 +114,8 @@ public static class Workbook
     }
 }
 
-/// <summary>The setup cell's output: plotly.js for the notebook's charts, and a warning if the library build is stale.</summary>
-public sealed record NotebookStart(string Html) : Plots.INotebookHtml
+/// <summary>The setup cell's output: plotly.js for the notebook's charts, and a warning if the library build is stale; <see cref="Text"/> is what a terminal shows of it (a stale build is reported on standard error).</summary>
+public sealed record NotebookStart(string Html, string Text) : Plots.INotebookHtml
 {
     public string ToNotebookHtml() => Html;
 }

@@ -98,7 +98,7 @@ public class NotebookClaimsTests
         Assert.Equal(0.75f * slashEdge, MaxAbs(Respond(diagonal, Edge(0))), 5);
         Assert.Equal(0.75f * slashEdge, MaxAbs(Respond(diagonal, Edge(90))), 5);
         string notebook = Prose("01-what-a-cnn-does");
-        Assert.Contains("*diagonal* compares the top-left corner with the bottom-right one: it answers most to edges that run like **/** (bottom-left to top-right), positive just below-right of such a stroke and negative just above-left of it; to horizontal and vertical edges it gives ¾ of that; along a stroke that runs like **\\\\** its numbers cancel (2 + 0 − 2) and it sees nothing.", notebook);
+        Assert.Contains("*diagonal* compares the top-left corner with the bottom-right one: it answers most to edges that run like `/` (bottom-left to top-right), positive just below-right of such a stroke and negative just above-left of it; to horizontal and vertical edges it gives ¾ of that; along a stroke that runs like `\\` its numbers cancel (2 + 0 − 2) and it sees nothing.", notebook);
         Assert.Contains("an upright edge gives the diagonal filter ¾ of its best", notebook);
         Assert.Contains("an upright edge gives each diagonal filter ¾ of its best", Prose("solutions.md"));
         Assert.Contains("Along its line of zeros, a / line: one side of such an edge meets only positive weights and the other only negative ones (4 for a full edge). At right angles each side of the edge holds 1, 0 and −1, which cancel: 0.", Prose("teaching.md"));
