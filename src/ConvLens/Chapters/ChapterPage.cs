@@ -8,11 +8,11 @@ namespace ConvLens.Chapters;
 /// A chapter's offline page, as a notebook's HTML export shows a notebook: the prose rendered, each code cell's code,
 /// then what it printed and the charts it showed, in order. plotly.js is inlined once, in the head; nothing is fetched.
 /// </summary>
-static class ChapterPage
+public static class ChapterPage
 {
     static readonly MarkdownPipeline Markdown = new MarkdownPipelineBuilder().UseAdvancedExtensions().Build();
 
-    public static string Html(string name, string file, IReadOnlyList<ChapterCell> cells, IReadOnlyDictionary<int, List<ChapterOutput>> outputs,
+    internal static string Html(string name, string file, IReadOnlyList<ChapterCell> cells, IReadOnlyDictionary<int, List<ChapterOutput>> outputs,
         IReadOnlyList<string> settings, TimeSpan elapsed, string? failure)
     {
         string title = cells.FirstOrDefault(c => !c.IsCode && c.Text.StartsWith("# ")) is { } first ? first.Text.Split('\n')[0][2..].Trim() : name;
