@@ -52,7 +52,8 @@ public sealed class ChapterRuns
 }
 
 [Trait("Tier", "slow")]
-public class ChapterRunTests(ChapterRuns runs) : IClassFixture<ChapterRuns>
+[Collection(WorkbookAndChapterRuns.Name)]
+public class ChapterRunTests(ChapterRuns runs, WorkbookRuns workbook)
 {
     static string Notebooks => Path.Combine(Shared.RepositoryRoot, "notebooks");
 
@@ -119,20 +120,32 @@ public class ChapterRunTests(ChapterRuns runs) : IClassFixture<ChapterRuns>
         Assert.True(File.Exists(runs.Model + ".json"));
         foreach (var name in NotebookTests.Notebooks.Skip(2))
             Assert.Contains("Using the model you trained in 02-define-and-train", runs.Quick[name].Output);
-        var (code, output) = ChapterRuns.Run("04-visualize-filters", Path.Combine(runs.Root, "none", "convnet"), [$"output={runs.Pages}"]);
+        var (code, output) = ChapterRuns.Run("04-visualize-filters", Path.Combine(runs.Root, "none", "convnet"), [$"output={runs.Pages}-shipped"]);
         Assert.True(code == 0, output);
         Assert.Contains("Using the shipped checkpoint", output);
     }
 
     [Fact]
-    public void Chapter_02_as_shipped_gives_the_shipped_checkpoints_test_accuracy()
+    public void Chapter_02_as_shipped_trains_what_the_notebook_trains_and_gives_the_shipped_checkpoints_test_accuracy()
     {
         Assert.True(runs.AsShipped.ExitCode == 0, runs.AsShipped.Output);
-        var shipped = JsonNode.Parse(File.ReadAllText(RepositoryData.ShippedCheckpoint()))!["test"]!;
-        var printed = Regex.Match(runs.AsShipped.Output, @"test accuracy (\d+\.\d\d) % \((\d+) of (\d+)\), test loss (\d\.\d{4})");
-        Assert.True(printed.Success, runs.AsShipped.Output);
-        Assert.Equal((double)shipped["accuracy"]!, int.Parse(printed.Groups[2].Value) / (double)int.Parse(printed.Groups[3].Value), 4);
+        Assert.True(workbook.AsShippedRun.ExitCode == 0, workbook.AsShippedRun.Output);
         Assert.Contains("epoch 10/10", runs.AsShipped.Output);
+        const string Test = @"test accuracy (\d+\.\d\d) % \((\d+) of (\d+)\), test loss (\d\.\d{4})";
+        var printed = Regex.Match(runs.AsShipped.Output, Test);
+        Assert.True(printed.Success, runs.AsShipped.Output);
+        // The chapter and the notebook host run the same code on the same machine: the same weights, bit for bit.
+        Assert.Equal(Regex.Match(File.ReadAllText(Path.Combine(workbook.AsShipped, "02-define-and-train.ipynb")), Test).Value, printed.Value);
+        Assert.Equal(File.ReadAllBytes(workbook.AsShippedModel + ".weights"), File.ReadAllBytes(runs.AsShippedModel + ".weights"));
+        // And where training runs the arithmetic that made the shipped checkpoint, its accuracy (NotebookTests checks its weights there, bit for bit).
+        var shipped = JsonNode.Parse(File.ReadAllText(RepositoryData.ShippedCheckpoint()))!["test"]!;
+        double accuracy = int.Parse(printed.Groups[2].Value) / (double)int.Parse(printed.Groups[3].Value);
+        // Elsewhere the last bits of the arithmetic differ and the last digit can too (99.18 % on 2-core EPYC machines
+        // of December 2026, for the shipped 99.19 %).
+        if (Machine.ComputesAsShipped(runs.AsShippedModel + ".json", out string why))
+            Assert.Equal((double)shipped["accuracy"]!, accuracy, 4);
+        else
+            Assert.True(Math.Abs((double)shipped["accuracy"]! - accuracy) <= 0.002, $"{accuracy}, shipped {shipped["accuracy"]}: {why}");
     }
 
     [SkippableFact]
