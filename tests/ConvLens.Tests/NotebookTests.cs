@@ -45,6 +45,7 @@ public sealed class WorkbookRuns
     }
 }
 
+[Trait("Tier", "slow")]
 [Collection(WorkbookAndChapterRuns.Name)]
 public class NotebookTests(WorkbookRuns runs)
 {
@@ -454,6 +455,7 @@ public class NotebookTests(WorkbookRuns runs)
 }
 
 /// <summary>The workbook in the other real host: Jupyter, through nbconvert and the .NET kernel it starts.</summary>
+[Trait("Tier", "slow")]
 public class JupyterTests
 {
     [SkippableFact]

@@ -18,6 +18,8 @@ namespace ConvLens.Tests;
 /// the explorer's forward pass is checked against TorchSharp, receptive fields against autograd, and checkpoints
 /// round trip. Notebook 02's own code for the six is run by the workbook tests (one of them end to end).
 /// </summary>
+// Slow: each variant trains an epoch and runs every command as a process (about 2.5 minutes on 2 cores together).
+[Trait("Tier", "slow")]
 [Collection(TorchRandom.Name)]
 public class VariantTests(ITestOutputHelper output)
 {
