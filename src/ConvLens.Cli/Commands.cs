@@ -109,17 +109,8 @@ public static class Commands
     /// <summary>Fails before any work when the output folder cannot be written, rather than after a long training run.</summary>
     public static void EnsureWritable(string folder)
     {
-        try
-        {
-            Directory.CreateDirectory(folder);
-            string probe = Path.Combine(folder, $".convlens-write-test.{Environment.ProcessId}");
-            File.WriteAllText(probe, "");
-            File.Delete(probe);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new ConvLensException($"Output folder {folder} is not writable: {e.Message}");
-        }
+        if (!AtomicFile.CanWriteIn(folder, out string reason))
+            throw new ConvLensException($"Output folder {folder} is not writable: {reason}");
     }
 
     static void WriteJson(object value) =>

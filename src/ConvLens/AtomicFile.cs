@@ -6,6 +6,28 @@ namespace ConvLens;
 /// </summary>
 public static class AtomicFile
 {
+    /// <summary>
+    /// Creates <paramref name="folder"/> if needed and writes and deletes a probe file there, so a command can refuse an
+    /// unwritable folder before any long work; false with the system's reason when it cannot.
+    /// </summary>
+    public static bool CanWriteIn(string folder, out string reason)
+    {
+        try
+        {
+            Directory.CreateDirectory(folder);
+            string probe = Path.Combine(folder, $".convlens-write-test.{Environment.ProcessId}");
+            File.WriteAllText(probe, "");
+            File.Delete(probe);
+            reason = "";
+            return true;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            reason = e.Message;
+            return false;
+        }
+    }
+
     public static void WriteAllText(string path, string text) => Write(path, temp => File.WriteAllText(temp, text));
 
     public static void WriteAllBytes(string path, byte[] bytes) => Write(path, temp => File.WriteAllBytes(temp, bytes));

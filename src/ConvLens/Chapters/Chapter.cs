@@ -33,17 +33,8 @@ public static class Chapter
         string folder = given.Remove("output", out var output) ? Path.GetFullPath(output)
             : Path.Combine(Path.GetDirectoryName(RepositoryData.Folder())!, "artifacts", "chapters");
         string page = Path.Combine(folder, name + ".html");
-        try
-        {
-            Directory.CreateDirectory(folder);
-            string probe = Path.Combine(folder, $".{name}.{Environment.ProcessId}.probe");
-            File.WriteAllText(probe, "");
-            File.Delete(probe);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            Fail($"{name}: cannot write the page's folder {folder} ({e.Message.TrimEnd('.')}); give another with output=FOLDER.", 1);
-        }
+        if (!AtomicFile.CanWriteIn(folder, out string reason))
+            Fail($"{name}: cannot write the page's folder {folder} ({reason.TrimEnd('.')}); give another with output=FOLDER.", 1);
         run = new ChapterRun(name, source, text, page, given, declared, clock);
         AppDomain.CurrentDomain.UnhandledException += (_, e) => run.Failed((Exception)e.ExceptionObject);
         Console.CancelKeyPress += (_, e) => { e.Cancel = true; run.Stopped(); };
