@@ -203,7 +203,8 @@ public static class Kit
 
             It unpacks the repository into ./ConvLens (or the folder given as its argument), {{(fashion ? "puts Fashion-MNIST in data/fashion-mnist, " : "")}}restores every
             package from `feed/` only (`dotnet restore --configfile nuget.config`, then the notebook host with
-            `dotnet tool restore`), and prints how long that took. Then, in ConvLens: `./convlens evaluate` (Windows:
+            `dotnet tool restore`), writes a `nuget.config` there naming `feed/` as the only source (so a chapter's first run,
+            or any later restore, never reaches for the internet; delete it to use nuget.org again), and prints how long that took. Then, in ConvLens: `./convlens evaluate` (Windows:
             `.\convlens.cmd evaluate`) proves the native libraries load.
 
             It stops with one line, and changes nothing, when the kit was made for another OS, when a package it needs is
@@ -246,11 +247,17 @@ public static class Kit
         tar -xf "$kit/convlens.tar" -C "$target" --strip-components=1
         if [ -d "$kit/fashion-mnist" ]; then mkdir -p "$target/data/fashion-mnist" && cp "$kit"/fashion-mnist/* "$target/data/fashion-mnist/"; fi
         cd "$target"
+        # Every later restore in this folder (a chapter's first run, a build) uses the kit too: with nuget.org as a
+        # source, NuGet's audit reaches for the internet and, offline, warns NU1900 or fails a build that treats
+        # warnings as errors. The packages are in NuGet's cache by then, so this holds when the kit is gone.
+        printf '%s\n' '<?xml version="1.0" encoding="utf-8"?>' \
+          '<!-- Written by the kit'"'"'s installer: restores here use the kit'"'"'s packages only. Delete this file to use nuget.org. -->' \
+          '<configuration><packageSources><clear /><add key="convlens-kit" value="'"$kit/feed"'" /></packageSources></configuration>' > nuget.config
         start=$(date +%s)
         echo "restoring from the kit only ($(wc -l < "$kit/packages-$os.txt") packages)…"
         export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
-        dotnet restore ConvLens.slnx --configfile "$kit/nuget.config" -v q -nologo || fail "the restore from the kit failed (above); see 'If a laptop cannot restore' in docs/teaching.md."
-        dotnet tool restore --configfile "$kit/nuget.config" >/dev/null || fail "the notebook host could not be restored from the kit."
+        dotnet restore ConvLens.slnx --configfile nuget.config -v q -nologo || fail "the restore from the kit failed (above); see 'If a laptop cannot restore' in docs/teaching.md."
+        dotnet tool restore --configfile nuget.config >/dev/null || fail "the notebook host could not be restored from the kit."
         echo "restored in $(( $(date +%s) - start )) s. ConvLens is in $(pwd); try ./convlens evaluate"
         # VS Code's Polyglot Notebooks installs its own copy of the notebook host at first start: from here, offline.
         mkdir -p artifacts/notebook-host && cp "$kit"/feed/microsoft.dotnet-interactive.*.nupkg artifacts/notebook-host/
@@ -291,12 +298,17 @@ public static class Kit
             Copy-Item (Join-Path (InKit "fashion-mnist") "*") $fashion
         }
         Set-Location $Target
+        # Every later restore in this folder uses the kit too (see install.sh: NuGet's audit, offline).
+        $feed = [Security.SecurityElement]::Escape((InKit "feed"))
+        Set-Content -Encoding UTF8 "nuget.config" @('<?xml version="1.0" encoding="utf-8"?>',
+            "<!-- Written by the kit's installer: restores here use the kit's packages only. Delete this file to use nuget.org. -->",
+            "<configuration><packageSources><clear /><add key=`"convlens-kit`" value=`"$feed`" /></packageSources></configuration>")
         $env:DOTNET_CLI_TELEMETRY_OPTOUT = "1"; $env:DOTNET_NOLOGO = "1"
         $clock = [Diagnostics.Stopwatch]::StartNew()
         Write-Host "restoring from the kit only ($(@(Get-Content $list | Where-Object { $_ }).Count) packages)…"
-        dotnet restore ConvLens.slnx --configfile (InKit "nuget.config") -v q -nologo
+        dotnet restore ConvLens.slnx --configfile "nuget.config" -v q -nologo
         if ($LASTEXITCODE -ne 0) { Fail "the restore from the kit failed (above); see 'If a laptop cannot restore' in docs/teaching.md." }
-        dotnet tool restore --configfile (InKit "nuget.config") | Out-Null
+        dotnet tool restore --configfile "nuget.config" | Out-Null
         if ($LASTEXITCODE -ne 0) { Fail "the notebook host could not be restored from the kit." }
         $run = $(if ($windows) { ".\convlens.cmd" } else { "./convlens" })
         Write-Host "restored in $([int]$clock.Elapsed.TotalSeconds) s. ConvLens is in $(Get-Location); try $run evaluate"
