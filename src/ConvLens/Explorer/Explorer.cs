@@ -35,6 +35,16 @@ public static class Explorer
     static readonly Lazy<string> script = new(() => Resource("explorer.js"));
     static readonly Lazy<string> style = new(() => Resource("explorer.css"));
 
+    /// <summary>The page's script as every page embeds it: it defines <c>window.ConvLensExplorer</c>.</summary>
+    public static string Script => script.Value;
+
+    /// <summary>
+    /// The JSON a page mounts for <paramref name="model"/> (the contract between this class and explorer.js): the layer
+    /// plan, each layer's parameters as float32, the receptive fields and blocks, and the first <paramref name="count"/>
+    /// images of <paramref name="images"/>. <c>ConvLensExplorer.prepare</c> turns it into the model the page runs.
+    /// </summary>
+    public static string Spec(ConvNet model, ImageSet? images = null, int count = 0) => ModelJson(model, images, count, null);
+
     /// <summary>
     /// The explorer as a notebook cell's output, for <paramref name="model"/> as it is now; the first
     /// <paramref name="count"/> images of <paramref name="images"/> (e.g. the test split) can be loaded into it.

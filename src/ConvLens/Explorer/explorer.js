@@ -21,8 +21,11 @@
     return lut;
   })();
 
+  // base64 float32 (little-endian) to float64. By index, not by iterating the string: Jint (the engine the tests run
+  // this maths in) loses characters when it iterates a long string.
   function floats(base64) {
-    const bytes = Uint8Array.from(atob(base64), c => c.charCodeAt(0));
+    const text = atob(base64), bytes = new Uint8Array(text.length);
+    for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
     return Float64Array.from(new Float32Array(bytes.buffer));
   }
 
@@ -529,11 +532,13 @@
     }
   }
 
+  // The model as the page runs it, from the JSON Explorer.cs writes: each layer's parameters decoded into `p`.
+  function prepare(spec) {
+    return { ...spec, layers: spec.layers.map(l => ({ ...l, p: Object.fromEntries(Object.entries(l.parameters || {}).map(([k, v]) => [k, floats(v)])) })) };
+  }
+
   function mount(root, spec) {
-    const model = {
-      ...spec,
-      layers: spec.layers.map(l => ({ ...l, p: Object.fromEntries(Object.entries(l.parameters || {}).map(([k, v]) => [k, floats(v)])) })),
-    };
+    const model = prepare(spec);
     const size = model.imageSize, channels = model.inputChannels, classes = model.classes, DRAW = size * SCALE, how = spec.preprocessing;
     const indexOf = Object.fromEntries(model.layers.map((l, n) => [l.name, n]));
     // A drawing is one grey plane; a colour network gets it on each of its channels.
@@ -1258,5 +1263,5 @@
   // Two explorers on one page that share one drawing (a comparison): what is drawn on either is drawn on both.
   function link(a, b) { a.follow(b); b.follow(a); }
 
-  window.ConvLensExplorer = { mount, link, forward, saliency, preprocess, renderStrokes, convUnit, linearUnit, softmaxOf, follow };
+  window.ConvLensExplorer = { mount, link, prepare, forward, saliency, preprocess, renderStrokes, convUnit, linearUnit, softmaxOf, follow };
 })();
