@@ -87,27 +87,24 @@ public class VariantTests(ITestOutputHelper output)
         var (train, test) = Data(input);
         using var _ = train; using var __ = test;
 
-        // Receptive fields: every spatial layer's centre and corner units, against autograd, on a float64 copy. (In float32,
-        // libtorch 2.10's CPU conv backward on these machines leaves some input-gradient entries exactly zero, differing
-        // from run to run with two threads: a conv1 corner unit of the 3-channel net reaches 1 to 9 of its 9 pixels.)
-        using var reference = ConvNet.Create(input, seed: 0, layers);
-        ((nn.Module)reference).to(ScalarType.Float64);
+        // Receptive fields: every spatial layer's centre and corner units, against autograd, in float32 as the model runs.
+        // (An earlier note said libtorch's float32 conv backward left exact zeros there; three runs of all eight variants
+        // on 2 cores found none, as issue 25's recipe did not, so the float64 copy went.)
         foreach (var layer in model.Plan.Layers.Where(l => l.Spatial && l.Field is not null))
         {
             int h = (int)layer.OutputShape[1], w = (int)layer.OutputShape[2];
             foreach (var (row, column) in new[] { (h / 2, w / 2), (0, 0), (h - 1, w - 1) })
             {
-                var (window, reached) = GradientFootprint(reference, layer.Name, row, column);
+                var (window, reached) = GradientFootprint(model, layer.Name, row, column);
                 Assert.True(Inspect.ReceptiveField(model, layer.Name, row, column) == window && reached == window.Height * window.Width,
                     $"{layer.Name} ({row}, {column}): the plan says {Inspect.ReceptiveField(model, layer.Name, row, column)}, autograd reaches {reached} pixels in {window}");
             }
         }
 
-        // Trained a little, so the weights mean something. The net with every other kind is not: with Adam at 0.002 its
-        // loss reaches NaN in the second batch (not yet understood; see the closing notes), so it is checked untrained.
-        var history = name == "every other kind" ? [] : Trainer.Train(model, train, new TrainingOptions { Epochs = 1 });
+        // Trained a little, so the weights mean something.
+        var history = Trainer.Train(model, train, new TrainingOptions { Epochs = 1 });
         var evaluation = Trainer.Evaluate(model, test);
-        Assert.Equal(name == "every other kind" ? 0 : 1, history.Count);
+        Assert.Single(history);
 
         // A checkpoint saves and loads back to equal weights and plan.
         string path = Path.Combine(Shared.TempFolder(), "variant");
@@ -142,7 +139,7 @@ public class VariantTests(ITestOutputHelper output)
         List<string[]> commands = [["layers"], ["filters"], ["preferred", "--steps", "3"], ["explorer", "--test-images", "0"]];
         if (input[0] == 1)
             commands.AddRange([["evaluate"], ["feature-maps"], ["explain", "--samples", "4", "--steps", "8"], ["errors"], ["explorer", "--test-images", "50"]]);
-        if (input[0] == 1 && history.Count > 0)
+        if (input[0] == 1)
             commands.Add(["train", "--architecture", path + ".json", "--epochs", "1", "--limit", "300", "--name", "again"]);
         string folder = Shared.TempFolder();
         foreach (var command in commands)
@@ -165,10 +162,10 @@ public class VariantTests(ITestOutputHelper output)
     {
         using var scope = NewDisposeScope();
         using var generator = new Generator(1);
-        var input = rand([16, .. model.Plan.Input], generator: generator, dtype: ScalarType.Float64).requires_grad_();
+        var input = rand([16, .. model.Plan.Input], generator: generator).requires_grad_();
         var (_, layers) = Inspect.ForwardWithLayers(model, input, layer);
         // Channel by channel, so that one channel's weights cannot cancel another's in a sum.
-        var reached = zeros(model.Plan.Height, model.Plan.Width, dtype: ScalarType.Float64);
+        var reached = zeros(model.Plan.Height, model.Plan.Width);
         var unit = layers[layer][.., .., row, column];
         for (long c = 0; c < unit.shape[1]; c++)
             reached += autograd.grad([unit[.., c].sum()], [input], retain_graph: true)[0].abs().sum([0L, 1L]);
