@@ -160,8 +160,18 @@ public class NotebookClaimsTests
         Assert.Equal(1568, ConvNetSpec.Article.FlattenedSize);
         Assert.Equal(576, (ConvNetSpec.Article with { Convs = [new(16, 3), new(32, 3), new(64, 3)] }).FlattenedSize);
         string training = NotebookSource("02-define-and-train");
-        Assert.Contains("1568", training);
-        Assert.Contains("576", training);
+        // Read where each sentence stands (a number elsewhere in 02's code makes none pass): each product is the size
+        // ConvLens computes, and the map sizes are the poolings'.
+        var third = ConvNetSpec.Article with { Convs = [new(16, 3), new(32, 3), new(64, 3)] };
+        var flatten = Regex.Match(training, @"flatten \((\d+) × (\d+) × (\d+) = (\d+) numbers\)");
+        Assert.True(flatten.Success, "02's architecture comment: flatten (C × H × W = N numbers)");
+        Assert.Equal([32, 7, 7, ConvNetSpec.Article.FlattenedSize], Enumerable.Range(1, 4).Select(g => int.Parse(flatten.Groups[g].Value)));
+        var drops = Regex.Match(training, @"(\d+) → (\d+) → (\d+) → (\d+) after three poolings: the flattened size drops from (\d+) \((\d+) × (\d+) × (\d+)\) to\s+(\d+) \((\d+) × (\d+) × (\d+)\)");
+        Assert.True(drops.Success, "02's second exercise: the sizes after three poolings and the flattened sizes");
+        int[] read = Enumerable.Range(1, 12).Select(g => int.Parse(drops.Groups[g].Value)).ToArray();
+        Assert.Equal([28, 14, 7, third.FinalMapSize], read[..4]);
+        Assert.Equal([ConvNetSpec.Article.FlattenedSize, 32, 7, 7], read[4..8]);
+        Assert.Equal([third.FlattenedSize, 64, third.FinalMapSize, third.FinalMapSize], read[8..]);
         // 02: "an epoch is one pass over all the training images: 48,000 / 128 = 375 batches".
         using var schedule = new ConvLens.Training.TrainingSchedule(60000, new ConvLens.Training.TrainingOptions());
         Assert.Equal(48000, schedule.TrainIndices.shape[0]);

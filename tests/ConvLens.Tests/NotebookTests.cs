@@ -190,7 +190,13 @@ public class NotebookTests(WorkbookRuns runs)
         Assert.Contains("8. It adds one number to every value of its map", Guide());
         // The pooled value at (6, 3) is the largest of the 2×2 block at rows 12–13, columns 6–7, where (12, 7) sits.
         Assert.Contains("the 2×2 block of the ReLU'd vertical map that becomes pooled row 6, column 3 is rows 12–13, columns 6–7, where the value above sits", Prose("01-what-a-cnn-does"));
-        Assert.Equal((12, 6), (2 * 6, 2 * 3));
+        // Which pixels max-pooling 2×2 gathers into pooled (6, 3): one-hot images through torch's max_pool2d.
+        using (var scope = TorchSharp.torch.NewDisposeScope())
+        {
+            var pooled = TorchSharp.torch.nn.functional.max_pool2d(TorchSharp.torch.eye(28 * 28).reshape(28 * 28, 1, 28, 28), 2);
+            var block = pooled[TorchSharp.torch.TensorIndex.Colon, 0, 6, 3].nonzero().flatten().data<long>().Select(p => (p / 28, p % 28));
+            Assert.Equal([(12L, 6L), (12L, 7L), (13L, 6L), (13L, 7L)], block);
+        }
         var channels = Regex.Match(first, @"the largest difference from the sum of 4 single-channel convolutions: ([\d.E+-]+)");
         Assert.True(channels.Success && Number(channels.Groups[1].Value) < 1e-5, first);
         Assert.Contains("one 3×3 filter laid over the four maps above at once (weights [1, 4, 3, 3]) gives the sum of the four single-channel convolutions", Prose("01-what-a-cnn-does"));
