@@ -22,7 +22,9 @@ public static class Commands
         string checkpointPath = Path.Combine(a.Output, a.Name);
         EnsureWritable(a.Output);
 
+        var memory = new PeakMemory();
         using var data = Datasets.Load(a.Dataset, a.DataDir, a.Limit);
+        memory.After("load");
         // The article's network, or the plan of a checkpoint (such as notebook 02's), from fresh weights of this seed.
         using var model = a.Architecture is null ? new ConvNet(ConvNetSpec.Article, a.Seed) : ConvNet.Build(Checkpoint.ReadInfo(a.Architecture).Plan, a.Seed);
         model.to(Trainer.DefaultDevice);
@@ -39,8 +41,10 @@ public static class Commands
         using var filterHistory = new FilterHistory(model, firstConv, inner: epochs);   // the first conv layer's filters after each epoch
         var history = Trainer.Train(model, data.Train, options, filterHistory, cancel);
         bar.Clear();
+        memory.After("train");
 
         var test = Trainer.Evaluate(model, data.Test, cancel: cancel);
+        memory.After("test");
         log.WriteLine($"test   loss {test.Loss:F4}, accuracy {test.Accuracy:P2} ({test.Correct}/{test.Count})");
 
         var info = new CheckpointInfo
@@ -55,17 +59,21 @@ public static class Commands
         };
         string saved = Checkpoint.Save(model, info, checkpointPath);
         log.WriteLine($"saved  {saved} (+ {Path.GetFileName(Path.ChangeExtension(saved, Checkpoint.WeightsExtension))})");
+        memory.After("save");
 
         // The rest of the article: the learned filters and the feature maps of training image 4 (a 9 in MNIST).
         foreach (var line in LookCommands.WriteFilters(model, [], Palette.Diverging, Scale.Shared, a.Output)) log.WriteLine(line);
+        memory.After("filters");
         foreach (var line in LookCommands.WriteFeatureMaps(model, data.Train, Math.Min(4, data.Train.Count - 1), [], Palette.Viridis, Scale.Shared, a.Output)) log.WriteLine(line);
+        memory.After("featureMaps");
         foreach (var line in LookCommands.WriteExplorer(model, info, data.Test, ConvLens.Explorer.PageTestImages, a.Output)) log.WriteLine(line);
+        memory.After("explorer");
         foreach (var line in LookCommands.WriteEpochsExplorer(epochs.Saved, data.Test, a.Output)) log.WriteLine(line);
-        string overTime = Path.Combine(a.Output, "filters-over-time.html");
-        FigureHtml.WritePage(overTime, $"ConvLens · {firstConv}'s filters during training",
-            [new Section($"{firstConv} through training", "Move the slider: from random weights before training to the edge detectors of the last epoch, on one colour scale.", Charts.FiltersOverTime(filterHistory.Layer, filterHistory.Snapshots))]);
+        memory.After("explorerEpochs");
+        string overTime = ConvLens.Pages.FiltersOverTime(filterHistory).WriteTo(Path.Combine(a.Output, "filters-over-time.html"));
         log.WriteLine($"wrote {overTime}");
-        log.WriteLine($"total  {FormatDuration(clock.Elapsed)}, peak memory {Memory.PeakMiB():F0} MiB");
+        memory.After("filtersOverTime");
+        log.WriteLine($"total  {FormatDuration(clock.Elapsed)}, peak memory {memory.Peak:F0} MiB (the largest step: {memory.Largest})");
 
         if (a.Json)
             WriteJson(new
@@ -77,7 +85,8 @@ public static class Commands
                 seconds = clock.Elapsed.TotalSeconds,
                 trainImages = (int)Math.Round(data.Train.Count * (1 - options.ValidationFraction)),
                 rssMiBAfterEpoch = progress.RssMiBAfterEpoch,
-                peakRssMiB = Memory.PeakMiB(),
+                peakRssMiB = memory.Peak,
+                peakMiBByPhase = memory.ByPhase,
             });
         return 0;
     }
@@ -140,14 +149,41 @@ public static class Commands
     }
 }
 
-/// <summary>This process's resident memory, current and peak, from /proc (0 where there is none).</summary>
+/// <summary>This process's resident memory now, in MiB (Process.WorkingSet64: every OS).</summary>
 static class Memory
 {
-    public static double CurrentMiB() => Read("VmRSS:");
-    public static double PeakMiB() => Read("VmHWM:");
+    public static double CurrentMiB()
+    {
+        using var self = Process.GetCurrentProcess();
+        return self.WorkingSet64 / 1048576.0;
+    }
+}
 
-    static double Read(string key) =>
-        File.Exists("/proc/self/status")
-            ? File.ReadLines("/proc/self/status").Where(l => l.StartsWith(key)).Select(l => double.Parse(l[key.Length..].Trim().Split(' ')[0]) / 1024).FirstOrDefault()
-            : 0;
+/// <summary>
+/// The process's peak resident memory at the end of each phase of a run (Process.PeakWorkingSet64, which only grows):
+/// the phase after which it grows is the one that set the new peak.
+/// </summary>
+sealed class PeakMemory
+{
+    public Dictionary<string, double> ByPhase { get; } = [];
+
+    public void After(string phase)
+    {
+        // What the phase left free goes back to the OS before the next begins (measured: see the README's memory line).
+        ConvLens.Native.TorchNative.ReturnFreeMemory();
+        using var self = Process.GetCurrentProcess();
+        ByPhase[phase] = Math.Round(self.PeakWorkingSet64 / 1048576.0, 1);
+    }
+
+    public double Peak => ByPhase.Values.DefaultIfEmpty(0).Max();
+
+    /// <summary>The phase after the first (loading, which holds the runtime, libtorch and the data) that raised the peak most.</summary>
+    public string Largest
+    {
+        get
+        {
+            var rises = ByPhase.Zip(ByPhase.Values.Prepend(0), (p, before) => (Phase: p.Key, Rise: p.Value - before)).Skip(1).ToList();
+            return rises.Count == 0 ? "none" : rises.MaxBy(r => r.Rise) is var top ? $"{top.Phase}, +{top.Rise:F0} MiB" : "none";
+        }
+    }
 }

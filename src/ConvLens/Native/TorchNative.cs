@@ -35,6 +35,9 @@ public static class TorchNative
     }
 
     /// <summary>Makes sure the native backend is loaded; throws <see cref="TorchSetupException"/> with a fix if it cannot be.</summary>
+    /// <summary>Returns free memory to the OS between the phases of a long run (see <see cref="ProcessTuning.ReturnFreeMemory"/>).</summary>
+    public static void ReturnFreeMemory() => ProcessTuning.ReturnFreeMemory();
+
     public static void EnsureLoaded()
     {
         lock (Gate)
