@@ -44,8 +44,7 @@ public static class LookCommands
         var weights = names.ToDictionary(n => n, n => Inspect.Filters(model, n));   // once, for the page and the numbers
         try
         {
-            string page = Path.Combine(output, "filters.html");
-            FigureHtml.WritePage(page, "ConvLens · learned filters", Charts.FilterSections(weights, palette, scale));
+            string page = Pages.Filters(weights, palette, scale).WriteTo(Path.Combine(output, "filters.html"));
             string numbers = Path.Combine(output, "filters.json");
             WriteJson(numbers, weights.ToDictionary(w => w.Key, w => new { shape = w.Value.shape, weights = Nested(w.Value) }));
             return [$"wrote {page}", $"wrote {numbers} (weights as [filter][input channel][row][column])"];
@@ -75,8 +74,7 @@ public static class LookCommands
         var maps = Inspect.FeatureMaps(model, image, names);   // once, for the page and the numbers
         try
         {
-            string page = Path.Combine(output, "feature-maps.html");
-            FigureHtml.WritePage(page, $"ConvLens · feature maps of {set.Split} image {index}", Charts.FeatureMapSections(set, index, maps, model.Plan, palette, scale));
+            string page = Pages.FeatureMaps(set, index, maps, model.Plan, palette, scale).WriteTo(Path.Combine(output, "feature-maps.html"));
             string numbers = Path.Combine(output, "feature-maps.json");
             WriteJson(numbers, new
             {

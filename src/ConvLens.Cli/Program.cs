@@ -93,7 +93,7 @@ var explain = new Command("explain", "Write a page of where the network looks fo
 explain.Validators.Add(r => { if (r.GetValue(index) is not null && r.GetValue(label) is not null) r.AddError("Give --index or --label, not both."); });
 explain.SetAction(parse => Run(() => ExplainCommands.Explain(parse.GetValue(checkpoint), parse.GetValue(dataDir),
     new ImageChoice(parse.GetValue(split)!, parse.GetValue(index), parse.GetValue(label), parse.GetValue(occurrence)),
-    new ExplainSettings(parse.GetValue(target), parse.GetValue(camLayer), parse.GetValue(steps), parse.GetValue(samples), parse.GetValue(window), parse.GetValue(stride), parse.GetValue(timings)),
+    new ExplainSettings(parse.GetValue(target), parse.GetValue(camLayer), parse.GetValue(steps), parse.GetValue(samples), parse.GetValue(window), parse.GetValue(stride)), parse.GetValue(timings),
     parse.GetValue(lookOutput)!)));
 
 var maximizeSteps = new Option<int>("--steps") { Description = "Gradient steps per synthesized image.", DefaultValueFactory = _ => 150 };
