@@ -151,9 +151,15 @@ Cell(9);
 var nine = mnist.Train.Image(4);
 var movedNine = nn.functional.pad(nine, [3, 0, 0, 0])[.., .., .., ..28];
 var firstConv = Inspect.ConvLayers(model)[0];
-var mapsOfMoved = Inspect.FeatureMaps(model, movedNine, firstConv)[firstConv];
-var movedMaps = nn.functional.pad(Inspect.FeatureMaps(model, nine, firstConv)[firstConv], [3, 0, 0, 0])[.., .., ..28];
-Console.WriteLine($"{firstConv}: largest difference between the maps of the moved 9 and the moved maps, columns 8–19: {(mapsOfMoved - movedMaps)[.., .., 8..20].abs().max().item<float>():F6}");
+var (stride, width) = (model.Plan[firstConv].Stride![1], (int)model.Plan[firstConv].OutputShape[2]);   // read from the plan, not assumed
+if (stride != 1 || width < 20)
+    Console.WriteLine($"{firstConv} has stride {stride} and maps {width} wide: a 3-pixel move is not a whole move of its maps inside columns 8–19, so this check does not apply to it.");
+else
+{
+    var mapsOfMoved = Inspect.FeatureMaps(model, movedNine, firstConv)[firstConv];
+    var movedMaps = nn.functional.pad(Inspect.FeatureMaps(model, nine, firstConv)[firstConv], [3, 0, 0, 0])[.., .., ..width];
+    Console.WriteLine($"{firstConv}: largest difference between the maps of the moved 9 and the moved maps, columns 8–19: {(mapsOfMoved - movedMaps)[.., .., 8..20].abs().max().item<float>():F6}");
+}
 
 /*
 ## Try this

@@ -33,8 +33,8 @@ public sealed class RandomNetwork
         {
             int k = Pick(3, 5), s = Chance(0.25) ? 2 : 1, d = Chance(0.2) ? 2 : 1, p = Pick(0, k / 2 * d), o = Pick(4, 8, 12);
             if (Out(size, k, s, p, d) < 2) (k, s, p, d) = (3, 1, 1, 1);
-            int c = channels;   // the value now: the lambdas run later
-            Add($"conv{b}", $"nn.Conv2d({c}, {o}, kernel_size: {k}, stride: {s}, padding: {p}, dilation: {d})", () => nn.Conv2d(c, o, k, stride: s, padding: p, dilation: d));
+            int c = channels;   // the value now: the lambdas run later. (A literal "padding: 0" would be ambiguous in C#: 0 also converts to the Padding enum.)
+            Add($"conv{b}", $"nn.Conv2d({c}, {o}, kernel_size: {k}, stride: {s}" + (p == 0 ? "" : $", padding: {p}") + $", dilation: {d})", () => nn.Conv2d(c, o, k, stride: s, padding: p, dilation: d));
             (size, channels) = (Out(size, k, s, p, d), o);
             if (Chance(0.3)) Add($"bn{b}", $"nn.BatchNorm2d({o})", () => nn.BatchNorm2d(o));
             var pool = size >= 4 ? Pick("max", "avg", "max3", "none") : "none";
