@@ -167,11 +167,11 @@ scale and a shift per channel. Counted from the plan, then as torch counts them:
 */
 
 Cell(6);
-long Count(PlanLayer layer) => layer.Kind switch
+long Count(PlanLayer layer) => layer switch   // each kind is a type: Conv2dLayer, LinearLayer, …
 {
-    LayerKind.Conv2d => (long)layer.Out!.Value * layer.In!.Value * layer.Kernel![0] * layer.Kernel[1] + (layer.Bias == true ? layer.Out.Value : 0),
-    LayerKind.Linear => (long)layer.Out!.Value * layer.In!.Value + (layer.Bias == true ? layer.Out.Value : 0),
-    LayerKind.BatchNorm2d or LayerKind.BatchNorm1d => 2L * layer.Out!.Value,
+    Conv2dLayer c => (long)c.Out * c.In * c.Kernel.Rows * c.Kernel.Columns + (c.Bias ? c.Out : 0),
+    LinearLayer l => (long)l.Out * l.In + (l.Bias ? l.Out : 0),
+    BatchNormLayer b => 2L * b.Features,
     _ => 0,
 };
 long total = model.Plan.Layers.Sum(Count);

@@ -151,7 +151,7 @@ Cell(9);
 var nine = mnist.Train.Image(4);
 var movedNine = nn.functional.pad(nine, [3, 0, 0, 0])[.., .., .., ..28];
 var firstConv = Inspect.ConvLayers(model)[0];
-var (stride, width) = (model.Plan[firstConv].Stride![1], (int)model.Plan[firstConv].OutputShape[2]);   // read from the plan, not assumed
+var (stride, width) = (model.Plan.Convs[0].Stride.Columns, (int)model.Plan.Convs[0].OutputShape[2]);   // read from the plan, not assumed
 if (stride != 1 || width < 20)
     Console.WriteLine($"{firstConv} has stride {stride} and maps {width} wide: a 3-pixel move is not a whole move of its maps inside columns 8–19, so this check does not apply to it.");
 else

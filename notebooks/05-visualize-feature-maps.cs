@@ -100,10 +100,10 @@ layer, by hand, beside what the hook kept:
 Cell(6);
 foreach (var name in layers)
 {
-    var conv = model.Plan[name];
+    var conv = (Conv2dLayer)model.Plan[name];
     var feeder = model.Plan.Layers.TakeWhile(l => l.Name != name).LastOrDefault()?.Name;   // the layer before it, if any
     var input = feeder is null ? image[0] : Inspect.FeatureMaps(model, image, feeder)[feeder];   // [channels, rows, columns]
-    var (k, s, p) = (conv.Kernel![0], conv.Stride![0], conv.Padding![0]);   // square kernels, no dilation, as in 02's networks
+    var (k, s, p) = (conv.Kernel.Rows, conv.Stride.Rows, conv.Padding.Rows);   // square kernels, no dilation, as in 02's networks
     int row = (int)conv.OutputShape[1] / 2, column = (int)conv.OutputShape[2] / 2;
     var layer = (TorchSharp.Modules.Conv2d)model.Layer(name);
     var patch = nn.functional.pad(input, [p, p, p, p])[.., (row * s)..(row * s + k), (column * s)..(column * s + k)];
@@ -180,10 +180,10 @@ neighbouring pixels sit twice as far apart in the image (the **jump** doubles).
 
 Cell(11);
 int size = 1, jump = 1;   // one input pixel; neighbouring pixels 1 apart
-foreach (var layer in model.Plan.Layers.Where(l => l.Kernel is not null))   // the layers that look at a window: convs and pools
+foreach (var layer in model.Plan.Layers.OfType<WindowLayer>())   // the layers that look at a window: convs and pools
 {
-    size += (layer.Kernel![0] - 1) * jump;   // a k×k window widens it by k − 1 steps of the current jump
-    jump *= layer.Stride![0];               // a stride of 2 (pooling's) puts neighbouring pixels' windows twice as far apart
+    size += (layer.Kernel.Rows - 1) * jump;   // a k×k window widens it by k − 1 steps of the current jump
+    jump *= layer.Stride.Rows;               // a stride of 2 (pooling's) puts neighbouring pixels' windows twice as far apart
     Console.WriteLine($"{layer.Name}: a pixel sees {size}×{size} input pixels, and neighbouring pixels' windows start {jump} apart");
 }
 

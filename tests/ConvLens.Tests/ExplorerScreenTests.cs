@@ -168,7 +168,8 @@ public class ExplorerScreenTests(ITestOutputHelper output)
         // value on the map; then the pool window it falls in and the ReLU.
         void ConvUnit(JsonElement shown, string layer, int o, int i, int j, IReadOnlyList<string[]>? perChannel)
         {
-            var (k, p) = (plan[layer].Kernel![0], plan[layer].Padding![0]);
+            var conv = (ConvLens.Model.Conv2dLayer)plan[layer];
+            var (k, p) = (conv.Kernel.Rows, conv.Padding.Rows);
             using var padded = F.pad(InputOf(layer), [p, p, p, p]);
             using var kernel = Weight(layer)[o];
             int C = (int)kernel.shape[0];

@@ -17,9 +17,9 @@ public class InspectionTests
         using var model = Shared.ShippedModel();
         var layers = Inspect.Layers(model);
         Assert.Equal(model.Layers.Select(l => l.Name), layers.Select(l => l.Name));
-        var conv2 = layers.Single(l => l.Name == "conv2");
-        Assert.Equal(LayerKind.Conv2d, conv2.Kind);
-        Assert.Equal((16, 32, 5, 5, 2), (conv2.In, conv2.Out, conv2.Kernel![0], conv2.Kernel[1], conv2.Padding![0]));
+        var conv2 = Assert.IsType<Conv2dLayer>(layers.Single(l => l.Name == "conv2"));
+        Assert.Equal("Conv2d", conv2.Kind);
+        Assert.Equal((16, 32, new Pair(5, 5), new Pair(2, 2)), (conv2.In, conv2.Out, conv2.Kernel, conv2.Padding));
         Assert.Equal([16L, 14, 14], conv2.InputShape);
         Assert.Equal([32L, 14, 14], conv2.OutputShape);
         Assert.Equal([1568L], layers.Single(l => l.Name == "flatten").OutputShape);

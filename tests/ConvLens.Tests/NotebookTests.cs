@@ -463,9 +463,9 @@ public class NotebookTests(WorkbookRuns runs, Xunit.Abstractions.ITestOutputHelp
         Assert.Contains(saved.ToString(), AllText(runs.Variant, "02-define-and-train"));
         var filters = Charts(Outputs(runs.Variant, "04-visualize-filters"));
         var maps = Charts(Outputs(runs.Variant, "05-visualize-feature-maps"));
-        foreach (var conv in saved.Layers.Where(l => l.Kind == ConvLens.Model.LayerKind.Conv2d))
+        foreach (var conv in saved.Layers.OfType<ConvLens.Model.Conv2dLayer>())
         {
-            Assert.Contains(filters, c => c.Contains($"{conv.Name}: {conv.Out} filters of {conv.Kernel![0]}×{conv.Kernel[1]}"));
+            Assert.Contains(filters, c => c.Contains($"{conv.Name}: {conv.Out} filters of {conv.Kernel}"));
             Assert.Contains(maps, c => c.Contains($"{conv.Name}: {conv.OutputShape[0]} feature maps of {conv.OutputShape[1]}×{conv.OutputShape[2]}"));
         }
         Assert.Contains("This works for whatever network **02** trained (or the shipped one): nothing below names a fixed architecture.", Prose("04-visualize-filters"));

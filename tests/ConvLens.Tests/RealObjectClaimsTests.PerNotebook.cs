@@ -173,7 +173,7 @@ public partial class RealObjectClaimsTests
         using var model = Shared.ShippedModel();
         var names = model.Plan.Layers.Select(l => l.Name).ToList();
         Assert.Equal(["conv1", "pool1", "relu1", "conv2", "pool2", "relu2"], names.Take(6));
-        Assert.Equal([LayerKind.Conv2d, LayerKind.MaxPool2d, LayerKind.ReLU, LayerKind.Conv2d, LayerKind.MaxPool2d, LayerKind.ReLU], model.Plan.Layers.Take(6).Select(l => l.Kind));
+        Assert.Equal(["Conv2d", "MaxPool2d", "ReLU", "Conv2d", "MaxPool2d", "ReLU"], model.Plan.Layers.Take(6).Select(l => l.Kind));
         Assert.Contains("The article's network does exactly this after each conv layer, in the order pool, then ReLU.", Notebook("01-what-a-cnn-does"));
 
         // Solution 01.3: averaging is paler on every map of the 9; a one-pixel line loses half, an isolated point three quarters.
@@ -205,8 +205,8 @@ public partial class RealObjectClaimsTests
         using var model = Shared.ShippedModel();
         var layers = model.Plan.Layers.ToList();
         int drop1 = layers.FindIndex(l => l.Name == "drop1"), drop2 = layers.FindIndex(l => l.Name == "drop2");
-        Assert.Equal((LayerKind.Dropout2d, 0.5, "relu2"), (layers[drop1].Kind, layers[drop1].P!.Value, layers[drop1 - 1].Name));
-        Assert.Equal((LayerKind.Dropout, 0.1, "relu3", 96L), (layers[drop2].Kind, layers[drop2].P!.Value, layers[drop2 - 1].Name, layers[drop2].OutputShape[0]));
+        Assert.Equal(("Dropout2d", 0.5, "relu2"), (layers[drop1].Kind, ((DroppingLayer)layers[drop1]).P, layers[drop1 - 1].Name));
+        Assert.Equal(("Dropout", 0.1, "relu3", 96L), (layers[drop2].Kind, ((DroppingLayer)layers[drop2]).P, layers[drop2 - 1].Name, layers[drop2].OutputShape[0]));
         Assert.Contains("(in the article's network, half of conv2's maps and a tenth of the hidden units)", notebook);
         Assert.Contains("(in the article's network, half of conv2's pooled maps and a tenth of the hidden units)", Doc("teaching.md"));
 
@@ -295,7 +295,7 @@ public partial class RealObjectClaimsTests
         // Exercise 03.2: a network without dropout or batch norm gives the same counts in train() and eval().
         var (input, layers) = VariantTests.Variants["global average pooling"];
         using var gap = ConvNet.Create(input, 0, layers);
-        Assert.DoesNotContain(gap.Plan.Layers, l => l.IsDropout || l.Kind is LayerKind.BatchNorm2d or LayerKind.BatchNorm1d);
+        Assert.DoesNotContain(gap.Plan.Layers, l => l is DroppingLayer or BatchNormLayer);
         using var scope = NewDisposeScope();
         using var _ = no_grad();
         var (images, _) = Shared.Mnist.Test.Batch(0, 1000);
@@ -380,8 +380,8 @@ public partial class RealObjectClaimsTests
 
         // conv2: 16 channels × 5×5 products per value (the guide's "16 × 25", its question's 400); relu2's cells stand
         // for 4×4 patches and see 16×16.
-        var conv2 = model.Plan["conv2"];
-        Assert.Equal((16, 5), (conv2.In!.Value, conv2.Kernel![0]));
+        var conv2 = (Conv2dLayer)model.Plan["conv2"];
+        Assert.Equal((16, 5), (conv2.In, conv2.Kernel.Rows));
         Assert.Contains("a click shows its 16 × 25 products", Doc("teaching.md"));
         Assert.Contains("each output value adds 16 × 5 × 5 = 400 products", Doc("teaching.md"));
         var relu2 = model.Plan["relu2"].Field!.Rows;
@@ -583,7 +583,7 @@ public partial class RealObjectClaimsTests
         Assert.Equal([1L, 4, 14, 14], pooled.shape);
         Assert.Contains("halving the size (28 → 14)", notebook);
         using var model = Shared.ShippedModel();
-        Assert.Equal((16, 16L), (model.Plan["conv1"].Out!.Value, Inspect.FeatureMaps(model, Image4(), "conv1")["conv1"].shape[0]));
+        Assert.Equal((16, 16L), (((Conv2dLayer)model.Plan["conv1"]).Out, Inspect.FeatureMaps(model, Image4(), "conv1")["conv1"].shape[0]));
         Assert.Contains("a layer with 16 filters makes 16 maps", notebook);
         // Exercise 1's mirrored filter is the diagonal one mirrored left to right.
         var diagonal = HandMadeKernels()[2, 0].flip(1).flatten().data<float>().ToArray();
@@ -621,12 +621,12 @@ public partial class RealObjectClaimsTests
         var plan = model.Plan;
         string notebook = Notebook("02-define-and-train");
         // "two conv layers …, then two linear layers that turn what the filters found into ten scores"
-        Assert.Equal((2, 2, 10), (plan.Convs.Count, plan.Layers.Count(l => l.Kind == LayerKind.Linear), plan.Classes));
+        Assert.Equal((2, 2, 10), (plan.Convs.Count, plan.Layers.Count(l => l is LinearLayer), plan.Classes));
         Assert.Contains("two conv layers that learn their own filters, then two linear layers that turn what the filters found into ten scores, one per digit", notebook);
         // "every step, pooling and ReLU included, is a layer": the plan has a layer for each.
         Assert.Equal(12, plan.Layers.Count);
-        Assert.Equal(2, plan.Layers.Count(l => l.Kind == LayerKind.MaxPool2d));
-        Assert.Equal(3, plan.Layers.Count(l => l.Kind == LayerKind.ReLU));
+        Assert.Equal(2, plan.Layers.Count(l => l is MaxPool2dLayer));
+        Assert.Equal(3, plan.Layers.Count(l => l is ReLULayer));
         Assert.Contains("every step, pooling and ReLU included, is a layer", notebook);
         // The article's own class, given the shipped weights, computes the same thing.
         using var article = new ArticleClass();
@@ -859,7 +859,7 @@ public partial class RealObjectClaimsTests
         finally { kept.remove(); }
         Assert.Contains("then remove the hook, or it would fire on every later image too", notebook);
         Assert.Contains("2. It would fire on every later image too.", Doc("teaching.md"));
-        Assert.Equal((16, 32), (model.Plan["conv2"].In!.Value, model.Plan["conv2"].Out!.Value));
+        Assert.Equal((16, 32), (((Conv2dLayer)model.Plan["conv2"]).In, ((Conv2dLayer)model.Plan["conv2"]).Out));
         Assert.Contains("7. It reads 16 maps and makes 32", Doc("teaching.md"));
         // The plan: padding 2 keeps 28×28; conv2 reads conv1's pooled maps at half the resolution; block outputs.
         Assert.Equal([16L, 28, 28], model.Plan["conv1"].OutputShape);

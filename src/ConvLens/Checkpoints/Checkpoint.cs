@@ -45,12 +45,8 @@ public static class Checkpoint
     public const string WeightsExtension = ".weights";
     public const string InfoExtension = ".json";
 
-    public static readonly JsonSerializerOptions Json = new()
-    {
-        WriteIndented = true,
-        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
-        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-    };
+    /// <summary>How sidecars are written: as plans are (<see cref="LayerKinds.Json"/>).</summary>
+    public static readonly JsonSerializerOptions Json = LayerKinds.Json;
 
     /// <summary>The NAME.json path for a path given as NAME, NAME.json, NAME.weights, or a folder holding exactly one checkpoint.</summary>
     public static string InfoPath(string path)
@@ -124,8 +120,8 @@ public static class Checkpoint
             foreach (var layer in (node["plan"]?["layers"] as JsonArray ?? []).OfType<JsonObject>())
             {
                 string kind = layer["kind"]?.GetValue<string>() ?? "";
-                if (!Enum.TryParse<LayerKind>(kind, out _) || int.TryParse(kind, out _))
-                    throw new ConvLensException($"Checkpoint {infoPath} names a layer kind this ConvLens does not know: '{layer["name"]?.GetValue<string>()}' is a '{kind}' (known: {string.Join(", ", Enum.GetNames<LayerKind>())}).");
+                if (!LayerKinds.Names.Contains(kind))
+                    throw new ConvLensException($"Checkpoint {infoPath} names a layer kind this ConvLens does not know: '{layer["name"]?.GetValue<string>()}' is a '{kind}' (known: {LayerKinds.Known}).");
             }
             info = node.Deserialize<CheckpointInfo>(Json);
         }

@@ -92,8 +92,7 @@ public static class Explorer
         var epochs = checkpoints.Select(c => Checkpoints.Checkpoint.Load(c)).ToList();
         try
         {
-            var plan = JsonSerializer.Serialize(epochs[0].Model.Plan, Checkpoints.Checkpoint.Json);
-            if (epochs.Any(e => JsonSerializer.Serialize(e.Model.Plan, Checkpoints.Checkpoint.Json) != plan))
+            if (epochs.Any(e => e.Model.Plan != epochs[0].Model.Plan))
                 throw new ConvLensException("These epoch checkpoints are not all of one network: give the checkpoints of one training run.");
             var labels = epochs.Select(e => e.Info.History.Count == 0 ? "before training" : $"after epoch {e.Info.History.Count} of {epochs[^1].Info.History.Count}").ToList();
             var last = epochs[^1];
@@ -155,9 +154,9 @@ public static class Explorer
     /// scaled into a 20×20 box and centred by their centre of mass in 28×28; Fashion-MNIST's items fill the frame on
     /// their longest side and are centred by their bounding box.
     /// </summary>
-    static object Preprocessing(string? dataset) => dataset == Datasets.FashionMnist
-        ? new { box = 28.0 / 28, centre = "box", about = "scaled to fill the frame on its longest side and centred, as Fashion-MNIST's images were made" }
-        : new { box = 20.0 / 28, centre = "mass", about = "the ink's bounding box scaled into 20×20 and centred by its centre of mass, as MNIST's digits were made" };
+    static ExplorerPreprocessing Preprocessing(string? dataset) => dataset == Datasets.FashionMnist
+        ? new(28.0 / 28, "box", "scaled to fill the frame on its longest side and centred, as Fashion-MNIST's images were made")
+        : new(20.0 / 28, "mass", "the ink's bounding box scaled into 20×20 and centred by its centre of mass, as MNIST's digits were made");
 
     // Each layer's parameters by its state-dict name (weight, bias; batch norm's running_mean and running_var), as base64
     // float32 (little-endian): whatever the layer holds. The model's own tensors, read as copies.
@@ -183,45 +182,34 @@ public static class Explorer
         if (plan.Height != plan.Width)
             throw new ConvLensException($"The explorer draws square images, but this model takes {plan.Height}×{plan.Width} images.");
         var parameters = LayerParameters(model);
-        var epochParameters = epochs?.Select(e => new { label = e.Label, parameters = new JsonObject(LayerParameters(e.Model).Select(p => KeyValuePair.Create(p.Key, (JsonNode?)p.Value))) }).ToList();
+        var epochParameters = epochs?.Select(e => new ExplorerEpoch(e.Label, new JsonObject(LayerParameters(e.Model).Select(p => KeyValuePair.Create(p.Key, (JsonNode?)p.Value))))).ToList();
         using var scope = NewDisposeScope();
         var layers = plan.Layers.Select(layer =>
         {
-            var node = JsonSerializer.SerializeToNode(layer, Checkpoints.Checkpoint.Json)!.AsObject();
+            var node = JsonSerializer.SerializeToNode(layer, LayerKinds.Json)!.AsObject();
             node.Remove("field");   // the page gets every unit's window instead (fields, below)
             if (parameters.TryGetValue(layer.Name, out var held)) node["parameters"] = held;
             return node;
         }).ToList();
         var fields = plan.Layers.Select(l => plan.ReceptiveField(l.Name)).Where(f => f.Spatial)
-            .ToDictionary(f => f.Layer, f => new { height = f.MapHeight, width = f.MapWidth, windows = f.AllWindows().SelectMany(r => r.SelectMany(w => w)).ToArray() });
+            .ToDictionary(f => f.Layer, f => new ExplorerField(f.MapHeight, f.MapWidth, f.AllWindows().SelectMany(r => r.SelectMany(w => w)).ToArray()));
         // Each block's two views, described from the plan: the conv layer's settings, and the steps its output went through.
-        var blocks = plan.Blocks.Select(b => new
-        {
-            conv = b.Conv, output = b.Output, layers = b.Layers,
-            convAbout = $"the conv layer's output ({plan[b.Conv].Settings})",
-            outputAbout = b.Conv == b.Output ? $"the conv layer's output ({plan[b.Conv].Settings})"
-                : "after " + string.Join(" → ", b.Layers.Skip(1).TakeWhile(l => l != b.Output).Append(b.Output).Where(l => !plan[l].IsDropout).Select(l => plan[l].Settings)) + ": what the next layer receives",
-        }).ToList();
-        object? tests = null;
+        var blocks = plan.Blocks.Select(b => new ExplorerBlock(b.Conv, b.Output, b.Layers,
+            ConvAbout: $"the conv layer's output ({plan[b.Conv].Settings})",
+            OutputAbout: b.Conv == b.Output ? $"the conv layer's output ({plan[b.Conv].Settings})"
+                : "after " + string.Join(" → ", b.Layers.Skip(1).TakeWhile(l => l != b.Output).Append(b.Output).Where(l => !plan[l].OffWhenLooking).Select(l => plan[l].Settings)) + ": what the next layer receives")).ToList();
+        ExplorerTests? tests = null;
         if (images is not null && count > 0)
         {
-            Training.Trainer.Fits(model, images);
+            model.EnsureFits(images);
             int n = Math.Min(count, images.Count);
             var pixels = images.Images[..n].contiguous();
             var labels = images.Labels[..n].contiguous();
-            tests = new { pixels = Convert.ToBase64String(pixels.data<byte>().ToArray()), labels = labels.data<long>().ToArray(), split = images.Split, dataset = images.Name };
+            tests = new(Convert.ToBase64String(pixels.data<byte>().ToArray()), labels.data<long>().ToArray(), images.Split, images.Name);
         }
-        return JsonSerializer.Serialize(new
-        {
-            summary = plan.ToString(),
-            source = about ?? "",
-            inputChannels = plan.Channels,
-            imageSize = plan.Height,
-            classes = images?.Classes ?? Enumerable.Range(0, plan.Classes).Select(c => c.ToString()).ToList(),
-            preprocessing = Preprocessing(images?.Name),
-            layers, fields, blocks, tests,
-            epochs = epochParameters,
-        });   // the default encoder escapes <, > and &, so the JSON is safe inside a script element
+        return JsonSerializer.Serialize(new ExplorerSpec(plan.ToString(), about ?? "", plan.Channels, plan.Height,
+            images?.Classes ?? Enumerable.Range(0, plan.Classes).Select(c => c.ToString()).ToList(),
+            Preprocessing(images?.Name), layers, fields, blocks, tests, epochParameters), ExplorerSpec.Json);
     }
 }
 

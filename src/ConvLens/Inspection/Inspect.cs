@@ -19,7 +19,7 @@ public static class Inspect
     public static Tensor Filters(ConvNet model, string layer)
     {
         var planned = model.Plan[layer];
-        if (planned.Kind != LayerKind.Conv2d)
+        if (planned is not Conv2dLayer)
             throw new ConvLensException($"Layer '{layer}' is a {planned.Kind}, not a conv layer; conv layers: {string.Join(", ", ConvLayers(model))}.");
         return ((Conv2d)model.Layer(layer)).weight!.detach().cpu().clone();
     }

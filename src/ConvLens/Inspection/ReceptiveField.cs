@@ -2,6 +2,19 @@ using ConvLens.Model;
 
 namespace ConvLens.Inspection;
 
+/// <summary>Receptive fields read from a plan.</summary>
+public static class PlanFields
+{
+    /// <summary>The receptive field of layer <paramref name="name"/>: which input window each of its units sees.</summary>
+    public static LayerReceptiveField ReceptiveField(this LayerPlan plan, string name)
+    {
+        var layer = plan[name];
+        return layer.Field is { } f && layer.Spatial
+            ? new LayerReceptiveField(name, f.Rows, f.Columns, (int)layer.OutputShape[1], (int)layer.OutputShape[2], plan.Height, plan.Width)
+            : new LayerReceptiveField(name, new FieldAxis(plan.Height, 0, 0), new FieldAxis(plan.Width, 0, 0), 1, (int)layer.OutputShape.Aggregate(1L, (a, b) => a * b), plan.Height, plan.Width, Spatial: false);
+    }
+}
+
 /// <summary>
 /// The pixels of the input image one unit of a layer depends on, rows <see cref="Top"/> to <see cref="Bottom"/> and
 /// columns <see cref="Left"/> to <see cref="Right"/>, both ends included, clipped at the image's borders.

@@ -52,10 +52,11 @@ public sealed class ConvNet : Module<Tensor, Tensor>
         (LayerPlan Plan, IReadOnlyList<(string Name, Module<Tensor, Tensor> Layer)> Modules) built;
         try
         {
+            plan.CheckFits();
             built = Planned([.. plan.Input], seed, () =>
             {
                 var sequential = Sequential();
-                foreach (var layer in plan.Layers) sequential.append(layer.Name.Replace('.', '_'), LayerPlan.Instantiate(layer));
+                foreach (var layer in plan.Layers) sequential.append(layer.Name.Replace('.', '_'), layer.NewModule());
                 return sequential;
             });
         }
@@ -66,7 +67,7 @@ public sealed class ConvNet : Module<Tensor, Tensor>
         // Rebuilt under '_' names (Sequential forbids dots); registered under the plan's own names, so weights load by them.
         var modules = built.Modules.Select((m, i) => (plan.Layers[i].Name, m.Layer)).ToList();
         var rebuilt = built.Plan with { Layers = built.Plan.Layers.Select((l, i) => l with { Name = plan.Layers[i].Name }).ToList() };
-        if (System.Text.Json.JsonSerializer.Serialize(rebuilt, Checkpoints.Checkpoint.Json) != System.Text.Json.JsonSerializer.Serialize(plan, Checkpoints.Checkpoint.Json))
+        if (rebuilt != plan)
             throw new ConvLensException("The saved plan does not describe the layers it builds (its shapes or receptive fields differ); it was edited or made by another version of ConvLens.");
         return new((plan, modules));
     }
@@ -102,6 +103,21 @@ public sealed class ConvNet : Module<Tensor, Tensor>
         foreach (var (_, layer) in layers)
             x = layer.call(x);
         return x;
+    }
+
+    /// <summary>
+    /// <paramref name="set"/> if this network can take its images and has a score for each of its classes, or a
+    /// one-line error: a set of another image size would reach the first linear layer with the wrong number of inputs,
+    /// and libtorch would answer with a matrix-shape error and a native stack trace; say it in the reader's terms instead.
+    /// </summary>
+    public Data.ImageSet EnsureFits(Data.ImageSet set)
+    {
+        if (set.Height != Plan.Height || set.Width != Plan.Width || set.Channels != Plan.Channels)
+            throw new ConvLensException($"The {set.Name} {set.Split} images are {set.Channels}×{set.Height}×{set.Width}, but this model takes " +
+                $"{Plan.Channels}×{Plan.Height}×{Plan.Width} images ({Plan}). Use data of that shape, or a model built for it.");
+        if (set.Classes.Count > Plan.Classes)
+            throw new ConvLensException($"The {set.Name} images have {set.Classes.Count} classes, but this model gives {Plan.Classes} scores ({Plan}); give its last layer {set.Classes.Count} outputs.");
+        return set;
     }
 
     /// <summary>The plan in one line: "1×28×28 → conv1 16@5×5 → conv2 32@5×5 → 1568 → 96 → 10".</summary>

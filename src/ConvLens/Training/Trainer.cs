@@ -93,20 +93,7 @@ public static class Trainer
     public static IReadOnlyList<EpochResult> Train(ConvNet model, ImageSet pool, TrainingOptions options,
         IProgress<TrainingProgress>? progress = null, CancellationToken cancel = default) =>
         // Dropout draws from torch's global generator: seeded here, once, and held for the whole run.
-        Seeding.Run(options.Seed, () => TrainSeeded(model, Fits(model, pool), options.Validate(), progress, cancel));
-
-    // A set of another image size would reach the first linear layer with the wrong number of inputs, and libtorch
-    // would answer with a matrix-shape error and a native stack trace; say it in the reader's terms instead.
-    internal static ImageSet Fits(ConvNet model, ImageSet set)
-    {
-        var plan = model.Plan;
-        if (set.Height != plan.Height || set.Width != plan.Width || set.Channels != plan.Channels)
-            throw new ConvLensException($"The {set.Name} {set.Split} images are {set.Channels}×{set.Height}×{set.Width}, but this model takes " +
-                $"{plan.Channels}×{plan.Height}×{plan.Width} images ({plan}). Use data of that shape, or a model built for it.");
-        if (set.Classes.Count > plan.Classes)
-            throw new ConvLensException($"The {set.Name} images have {set.Classes.Count} classes, but this model gives {plan.Classes} scores ({plan}); give its last layer {set.Classes.Count} outputs.");
-        return set;
-    }
+        Seeding.Run(options.Seed, () => TrainSeeded(model, model.EnsureFits(pool), options.Validate(), progress, cancel));
 
     static List<EpochResult> TrainSeeded(ConvNet model, ImageSet pool, TrainingOptions options, IProgress<TrainingProgress>? progress, CancellationToken cancel)
     {
@@ -191,7 +178,7 @@ public static class Trainer
     public static Evaluation Evaluate(ConvNet model, ImageSet set, Tensor indices, int batchSize = 256, CancellationToken cancel = default)
     {
         if (batchSize < 1) throw new ConvLensException($"Batch size must be at least 1, not {batchSize}.");
-        Fits(model, set);
+        model.EnsureFits(set);
         bool wasTraining = model.training;
         model.eval();
         int count = (int)indices.shape[0];
