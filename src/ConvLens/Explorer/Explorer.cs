@@ -32,7 +32,32 @@ public static class Explorer
         return new StreamReader(stream).ReadToEnd();
     }
 
-    static readonly Lazy<string> script = new(() => Resource("explorer.js"));
+    /// <summary>
+    /// The page's modules, each with one job, in the order they are joined: what they define is seen by those after
+    /// them (and by the functions of those before, once called).
+    /// </summary>
+    public static readonly IReadOnlyList<string> Modules =
+        ["maps.js", "kinds.js", "network.js", "drawing.js", "tips.js", "units.js", "app.js", "testhooks.js"];
+
+    // One script, no bundler: the modules inside one function, so an explorer's code is its own and the page gets
+    // only window.ConvLensExplorer (and window.convlensExplorers, for the tests).
+    static readonly Lazy<string> script = new(Joined);
+
+    static string Joined()
+    {
+        var page = new System.Text.StringBuilder("""
+            // ConvLens explorer: draw a digit and watch the network you trained react, layer by layer.
+            // Everything runs here, in the page: the weights and the architecture come embedded (ConvLens's Explorer.cs
+            // writes them), the forward pass is plain JavaScript, and the maps are drawn on canvases. No network access, no
+            // libraries. One explorer per root element, so a notebook may show several. Each output defines the code again
+            // (a rebuilt library brings its own); explorers already on the page keep the code they were made with.
+            (function () {
+              "use strict";
+
+            """);
+        foreach (var module in Modules) page.Append("// ---- ").Append(module).Append(" ----\n").Append(Resource(module)).Append('\n');
+        return page.Append("})();\n").ToString();
+    }
     static readonly Lazy<string> style = new(() => Resource("explorer.css"));
 
     /// <summary>The page's script as every page embeds it: it defines <c>window.ConvLensExplorer</c>.</summary>
