@@ -85,6 +85,40 @@ public class ExplorerScreenTests(ITestOutputHelper output)
         output.WriteLine($"{width}×{height}: {result.GetProperty("hovered").GetArrayLength()} hovers in sight; while drawing the bars end at {result.GetProperty("bars").GetProperty("bottom").GetDouble():F0} px");
     }
 
+    /// <summary>The article's net and every variant of VariantTests, untrained: their layouts are what is tested.</summary>
+    public static TheoryData<string> Networks() => ["article", .. VariantTests.Variants.Keys];
+
+    [SkippableTheory]
+    [MemberData(nameof(Networks))]
+    public void At_a_laptops_size_every_layer_is_on_the_first_screen_beside_the_drawing(string network)
+    {
+        Needs.Chromium();
+        using var model = network == "article" ? Shared.ShippedModel()
+            : ConvLens.Model.ConvNet.Create(VariantTests.Variants[network].Input, seed: 0, VariantTests.Variants[network].Layers);
+        ConvLens.Data.ImageSet? images = model.Plan.Input.SequenceEqual([1L, 28, 28]) ? Shared.Mnist.Test : null;
+        var result = Browser.Evaluate(Framed(Explorer.Page(model, images, 10), 1366, 768), InFrame + """
+            const l = ex.layout();
+            return { viewport: l.viewport, draw: l.draw, bars: l.bars, scrolled: win.scrollY,
+                     parts: [...l.sections.map((b, k) => ({ name: "block " + k + " heading", r: b.heading })),
+                             ...l.sections.flatMap((b, k) => b.canvases.map((r, c) => ({ name: "block " + k + " map " + c, r }))),
+                             ...l.dense.flatMap((d, k) => [{ name: "dense " + k + " heading", r: d.heading }, { name: "dense " + k, r: d.canvas }])] };
+            """, 1366 + 40, 768 + 40);
+        Assert.Equal(0, result.GetProperty("scrolled").GetDouble());
+        double right = result.GetProperty("draw").GetProperty("right").GetDouble();
+        Assert.True(result.GetProperty("bars").GetProperty("bottom").GetDouble() <= 768, $"{network}: the bars end below the first screen");
+        int parts = 0;
+        foreach (var part in result.GetProperty("parts").EnumerateArray())
+        {
+            var r = part.GetProperty("r");
+            double Side(string name) => r.GetProperty(name).GetDouble();
+            string where = $"{network}: {part.GetProperty("name").GetString()} at {Side("left"):F0}–{Side("right"):F0} × {Side("top"):F0}–{Side("bottom"):F0}";
+            Assert.True(Side("top") >= 0 && Side("bottom") <= 768 && Side("right") <= 1366, where + " is not on the first screen of 1366×768");
+            Assert.True(Side("left") >= right, where + " is not beside the drawing (which ends at x = " + right.ToString("F0", CultureInfo.InvariantCulture) + ")");
+            parts++;
+        }
+        output.WriteLine($"{network}: all {parts} headings and maps on the first screen of 1366×768, beside the drawing");
+    }
+
     [SkippableFact]
     public void Keyboard_users_draw_move_over_units_and_open_their_arithmetic_and_every_control_is_labelled()
     {

@@ -30,9 +30,11 @@
     const ex = explorerOf(root, spec);
     root.classList.add("cl-explorer");
     root.innerHTML = "";
-    // Three columns side by side on a wide screen; on a narrow one they stack, the probabilities right under the drawing
-    // (explorer.css orders them by the explorer's own width), so that they stay in sight while you draw.
-    ex.ui.top = root.appendChild(el("div", "cl-top"));
+    // On a wide screen the whole network is in view beside the drawing, its maps small (explorer.css places them by
+    // the explorer's own width); on a narrow one the columns stack, the probabilities right under the drawing, so
+    // that they stay in sight while you draw, and the maps follow at their full size.
+    ex.ui.screen = root.appendChild(el("div", "cl-screen"));
+    ex.ui.top = ex.ui.screen.appendChild(el("div", "cl-top"));
     buildDrawColumn(ex);
     buildInputColumn(ex);
     buildBarsColumn(ex);
@@ -127,7 +129,7 @@
   }
 
   function buildOptions(ex) {
-    const ui = ex.ui, options = ex.root.appendChild(el("div", "cl-options"));
+    const ui = ex.ui, options = ui.screen.appendChild(el("div", "cl-options"));
     ui.after = checkbox(options, " show each block's output (after the pooling, norm and activation that follow its conv layer: what the next layer receives)");
     ui.showSaliency = checkbox(options, " saliency on the input: where a small change moves the predicted class's score most (the size of its gradient, in blue)");
     ui.scale = options.appendChild(el("label", "", "colour scale: ")).appendChild(el("select"));

@@ -81,7 +81,7 @@
 
   function buildMaps(ex) {
     const ui = ex.ui, model = ex.model;
-    ui.maps = ex.root.appendChild(el("div", "cl-maps"));
+    ui.maps = ui.screen.appendChild(el("div", "cl-maps"));
     ex.sections = ex.spec.blocks.map(b => {
       const section = ui.maps.appendChild(el("div", "cl-layer"));
       const heading = section.appendChild(el("div", "cl-layer-heading"));
@@ -114,8 +114,10 @@
   const resetScales = ex => ex.sections.forEach(b => { b.kept = null; });
 
   function showMaps(ex, result) {
-    const after = ex.ui.after.checked;
-    for (const b of ex.sections) showBlock(ex, b, after ? b.output : b.conv, result.layers[after ? b.output : b.conv], after);
+    const after = ex.ui.after.checked, overview = besideDrawing(ex);
+    if (overview !== ex.overview) { ex.overview = overview; for (const b of ex.sections) b.shown = null; }   // the layout changed: new sizes
+    const made = ex.sections.map(b => showBlock(ex, b, after ? b.output : b.conv, result.layers[after ? b.output : b.conv], after));
+    if (overview && made.some(m => m)) fitOverview(ex);
     paintSections(ex);
     paintDense(ex, result);
   }
@@ -129,10 +131,12 @@
     for (const v of layer.data) { if (v < min) min = v; if (v > max) max = v; }
     if (b.kept && b.kept.name === name) { min = Math.min(min, b.kept.min); max = Math.max(max, b.kept.max); }
     b.kept = { name, min, max };
-    if (b.canvases.length !== C || b.shown !== name) makeMapCanvases(ex, b, name, C, H, W);
+    const made = b.canvases.length !== C || b.shown !== name;
+    if (made) makeMapCanvases(ex, b, name, C, H, W);
     b.heading.textContent = `${name}: ${C} maps of ${H}×${W}, ` + (after ? b.outputAbout : b.convAbout);
     b.data = layer.data;
     b.plane = [C, H, W];
+    return made;
   }
 
   // One canvas per map, each a keyboard stop: a mouse hovers, a finger or a pen touches (a swipe still scrolls the
@@ -140,7 +144,7 @@
   function makeMapCanvases(ex, b, name, C, H, W) {
     b.grid.innerHTML = "";
     b.canvases = [];
-    const pixels = Math.max(56, Math.min(112, H * 3));
+    const pixels = ex.overview ? OVERVIEW_LARGEST : Math.max(56, Math.min(112, H * 3));
     for (let c = 0; c < C; c++) {
       const cell = b.grid.appendChild(el("div", "cl-cell"));
       const canvas = cell.appendChild(el("div", "cl-wrap")).appendChild(el("canvas", "cl-map"));
@@ -158,6 +162,33 @@
       b.canvases.push(canvas);
     }
     b.shown = name;
+  }
+
+  // Whether the maps are beside the drawing (a wide screen) rather than under it: then they are drawn small.
+  const besideDrawing = ex => ex.ui.maps.getBoundingClientRect().left >= ex.ui.draw.getBoundingClientRect().right;
+
+  // The overview's maps: as large as lets every layer, the linear ones included, fit on the first screen (from the
+  // explorer's top when it is further down, as in a notebook), each block's maps in as few rows as fill the width.
+  // Below OVERVIEW_SMALLEST a map is too small to point at, so a deeper network keeps that size and its last layers
+  // are further down.
+  const OVERVIEW_LARGEST = 56, OVERVIEW_SMALLEST = 16, GAP = 6;
+  function fitOverview(ex) {
+    const ui = ex.ui, maps = ui.maps.getBoundingClientRect(), top = maps.top + window.scrollY;
+    const room = window.innerHeight - (top < window.innerHeight ? top : maps.top - ex.root.getBoundingClientRect().top) - 8;
+    const first = ex.sections[0].canvases[0], label = first.parentNode.parentNode.offsetHeight - first.offsetHeight;
+    const fixed = ui.maps.offsetHeight - ex.sections.reduce((h, b) => h + b.grid.offsetHeight, 0);
+    let sides = null;
+    for (let cap = OVERVIEW_LARGEST; cap >= OVERVIEW_SMALLEST; cap--) {
+      sides = ex.sections.map(b => overviewSide(ui.maps.clientWidth, b.canvases.length, cap));
+      if (fixed + sides.reduce((h, s) => h + s.rows * (s.side + label + GAP) - GAP, 0) <= room) break;
+    }
+    ex.sections.forEach((b, k) => b.canvases.forEach(c => { c.style.width = c.style.height = `${sides[k].side}px`; }));
+  }
+
+  // A block's rows of maps at most `cap` wide, and the side that fills the width with those rows.
+  function overviewSide(width, count, cap) {
+    const rows = Math.ceil(count / Math.max(1, Math.floor((width + GAP) / (cap + GAP))));
+    return { rows, side: Math.max(1, Math.min(cap, Math.floor((width + GAP) / Math.ceil(count / rows)) - GAP)) };
   }
 
   // One scale per layer (kept while drawing), one per map, or one for every layer shown (kept while drawing).

@@ -46,6 +46,7 @@
     const dil = u.dilation[0] > 1 || u.dilation[1] > 1 ? `, every ${u.dilation[0]}th row and ${u.dilation[1]}th column` : "";
     line(`Its value is the ${u.rows}×${u.columns} patch of ${n > 0 ? source + "'s maps" : "the input"} at rows ${u.top}–${u.top + (u.rows - 1) * u.dilation[0]}, columns ${u.left}–${u.left + (u.columns - 1) * u.dilation[1]}${dil} ("pad": outside the image, counted as 0), times the kernel, summed` +
       (C > 1 ? `, for each of the ${C} input channels; those ${C} sums added, plus the bias.` : ", plus the bias."));
+    enlargedMap(ex, outputOf(result, n), u.layer, o, i, j);
     if (C > 1) channelChips(ex, u, c);
     convEquation(ex, u, ch, C > 1 ? ` (channel ${c})` : "");
     line((C > 1 ? `Σ over the ${C} channels: ${fmt(u.total - u.bias)}` : `Σ ${fmt(ch.sum)}`) + ` + bias ${fmt(u.bias)} = ${fmt(u.total)}: the map's value, ${fmt(u.value)}.`, "cl-unit-line cl-total");
@@ -59,6 +60,24 @@
     if (end && !end.missed && b.output !== b.conv)
       line(`That is ${end.layer} map ${end.unit[0]}, row ${end.unit[1]}, column ${end.unit[2]}: what the next layer receives.`);
     return { ...u, steps, shownChannel: c };
+  }
+
+  // The clicked map enlarged (the overview draws the maps small), the unit outlined in red, on its own scale with 0.
+  function enlargedMap(ex, output, layer, o, i, j) {
+    const [, H, W] = output.shape, values = output.data.subarray(o * H * W, (o + 1) * H * W), zoom = Math.max(1, Math.floor(168 / Math.max(H, W)));
+    const small = el("canvas"), big = el("canvas", "cl-enlarged");
+    Object.assign(small, { width: W, height: H });
+    Object.assign(big, { width: W * zoom, height: H * zoom });
+    paint(small, values, H, W, viridis(Math.min(0, ...values), Math.max(0, ...values)));
+    const ctx = big.getContext("2d");
+    ctx.imageSmoothingEnabled = false;
+    ctx.drawImage(small, 0, 0, W * zoom, H * zoom);
+    ctx.strokeStyle = "#d62728"; ctx.lineWidth = 2;
+    const side = Math.max(1, zoom - 2);
+    ctx.strokeRect(j * zoom + 1, i * zoom + 1, side, side);
+    const figure = ex.ui.unitPanel.appendChild(el("figure", "cl-enlarged-figure"));
+    figure.appendChild(big).setAttribute("aria-label", `${layer} map ${o}, enlarged, the unit at row ${i}, column ${j} outlined`);
+    figure.appendChild(el("figcaption", "", `${layer} map ${o} (${H}×${W}), enlarged; the unit outlined in red`));
   }
 
   // One button per input channel, with its sum: pick one to see its patch and kernel.
