@@ -5,6 +5,13 @@ using ConvLens.Cli;
 using ConvLens.Data;
 using ConvLens.Plots;
 
+// Run by ./convlens from a clone: a CLI older than its sources asks the script to rebuild it (BuildAge holds the rule).
+if (Environment.GetEnvironmentVariable("CONVLENS_REBUILD_EXIT") is { Length: > 0 } rebuild)
+{
+    Environment.SetEnvironmentVariable("CONVLENS_REBUILD_EXIT", null);   // not for the programs this one starts
+    if (BuildAge.NewerCliSource(typeof(Commands).Assembly.Location) is not null && int.TryParse(rebuild, out int code)) return code;
+}
+
 // Common options, shared by the commands that read data.
 var dataset = new Option<string>("--dataset") { Description = $"Data set: {string.Join(" or ", Datasets.Names)}.", DefaultValueFactory = _ => Datasets.Mnist };
 dataset.AcceptOnlyFromAmong([.. Datasets.Names]);

@@ -44,20 +44,12 @@ public static class Workbook
     public static string? StaleBuild() =>
         StaleBuild(typeof(Workbook).Assembly.Location, Path.Combine(Path.GetDirectoryName(RepositoryData.Folder())!, "src", "ConvLens"));
 
-    /// <summary>A sentence if <paramref name="dll"/> is older than a .cs, .csproj or embedded .js/.css file under <paramref name="sources"/> (bin and obj aside), else null.</summary>
-    public static string? StaleBuild(string dll, string sources)
-    {
-        if (dll.Length == 0 || !File.Exists(dll) || !Directory.Exists(sources)) return null;
-        var built = File.GetLastWriteTimeUtc(dll);
-        char slash = Path.DirectorySeparatorChar;
-        var newest = Directory.EnumerateFiles(sources, "*.*", SearchOption.AllDirectories)
-            .Where(f => (f.EndsWith(".cs") || f.EndsWith(".csproj") || f.EndsWith(".js") || f.EndsWith(".css")) && !f.Contains($"{slash}obj{slash}") && !f.Contains($"{slash}bin{slash}"))
-            .Select(f => (File: f, Time: File.GetLastWriteTimeUtc(f))).MaxBy(f => f.Time);
-        return newest.File is not null && newest.Time > built
-            ? $"This notebook loaded a ConvLens build older than its sources ({Path.GetFileName(newest.File)} changed after the build). " +
+    /// <summary>A sentence if <paramref name="dll"/> is older than a source under <paramref name="sources"/> (<see cref="BuildAge"/>'s rule), else null.</summary>
+    public static string? StaleBuild(string dll, string sources) =>
+        Directory.Exists(sources) && BuildAge.NewerSource(dll, sources) is { } newer
+            ? $"This notebook loaded a ConvLens build older than its sources ({Path.GetFileName(newer)} changed after the build). " +
               "Run 'dotnet build src/ConvLens -c Release' in the repository, then restart the kernel and run the notebook again."
             : null;
-    }
 
     /// <summary>
     /// artifacts/notebook/convnet(.json, .weights): written by 02-define-and-train. CONVLENS_NOTEBOOK_CHECKPOINT moves it

@@ -31,7 +31,7 @@ public class CliTests
         foreach (var page in new[] { "filters.html", "feature-maps.html", "filters-over-time.html", "explorer-epochs.html" })
             Assert.True(File.Exists(Path.Combine(output, page)), page);
         // The weights before training and after the epoch, kept for the explorer's slider; the last equals the saved model.
-        Assert.Equal(["convnet-epoch-00.json", "convnet-epoch-01.json"], ConvLens.Training.EpochCheckpoints.In(Path.Combine(output, "epochs")).Select(Path.GetFileName));
+        Assert.Equal(["convnet-epoch-00.json", "convnet-epoch-01.json"], ConvLens.Checkpoints.EpochCheckpoints.In(Path.Combine(output, "epochs")).Select(Path.GetFileName));
         Assert.Equal(File.ReadAllBytes(Path.Combine(output, "convnet.weights")), File.ReadAllBytes(Path.Combine(output, "epochs", "convnet-epoch-01.weights")));
         var compare = Shared.RunCli("explorer", "--checkpoint", Path.Combine(output, "convnet.json"), "--compare", Path.Combine(output, "epochs", "convnet-epoch-00.json"), "--test-images", "10", "--output", output);
         Assert.True(compare.ExitCode == 0, compare.Stderr);

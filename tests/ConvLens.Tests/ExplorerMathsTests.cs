@@ -51,6 +51,7 @@ public class ExplorerMathsTests(ITestOutputHelper output)
         ["GELU"] = () => AfterConv(GELU(), 192),
         ["GELU(tanh)"] = () => AfterConv(GELU(TorchSharp.Modules.GELU.Approximate.tanh), 192),
         ["SiLU"] = () => AfterConv(SiLU(), 192),
+        ["Hardswish"] = () => AfterConv(Hardswish(), 192),
         ["Tanh"] = () => AfterConv(Tanh(), 192),
         ["Sigmoid"] = () => AfterConv(Sigmoid(), 192),
         ["Dropout2d"] = () => AfterConv(Dropout2d(0.5), 192),
@@ -73,6 +74,24 @@ public class ExplorerMathsTests(ITestOutputHelper output)
         }
         var missing = LayerKinds.Names.Except(planned).ToList();
         Assert.True(missing.Count == 0, $"no case runs the page's maths for {string.Join(", ", missing)}: add one to {nameof(Cases)}");
+    }
+
+    [Fact]
+    public void Every_kind_the_plan_knows_has_its_JavaScript_half_and_the_page_no_other()
+    {
+        var engine = new Engine();
+        engine.Execute("var window = globalThis;");
+        engine.Execute(Explorer.Script);
+        var kinds = JsonDocument.Parse(engine.Evaluate(
+            "JSON.stringify(Object.fromEntries(Object.entries(window.ConvLensExplorer.kinds).map(([k, v]) => [k, Object.keys(v)])))").AsString())
+            .RootElement.EnumerateObject().ToDictionary(p => p.Name, p => p.Value.EnumerateArray().Select(v => v.GetString()).ToHashSet());
+        Assert.Equal(LayerKinds.Names.Order(), kinds.Keys.Order());
+        // Conv, flatten and linear make new units, so a clicked unit's path stops at them; every other kind passes a
+        // unit on to the same map, and says how.
+        string[] newUnits = ["Conv2d", "Flatten", "Linear"];
+        foreach (var (kind, parts) in kinds)
+            foreach (var part in newUnits.Contains(kind) ? ["forward", "backward"] : new[] { "forward", "backward", "follow", "text" })
+                Assert.True(parts.Contains(part), $"the page's {kind} has no {part} (kinds.js)");
     }
 
     [Theory]

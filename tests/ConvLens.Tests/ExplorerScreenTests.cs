@@ -314,10 +314,10 @@ public class ExplorerScreenTests(ITestOutputHelper output)
         using var model = new ConvLens.Model.ConvNet(ConvLens.Model.ConvNetSpec.Article);
         using var slice = Shared.Mnist.Train.Take(1000);
         var options = new ConvLens.Training.TrainingOptions { Epochs = 2 };
-        var kept = new ConvLens.Training.EpochCheckpoints(model, "mnist", 1000, options, folder);
+        var kept = new ConvLens.Checkpoints.EpochCheckpoints(model, "mnist", 1000, options, folder);
         ConvLens.Training.Trainer.Train(model, slice, options, kept);
         Assert.Equal(3, kept.Saved.Count);
-        Assert.Equal(kept.Saved, ConvLens.Training.EpochCheckpoints.In(folder));
+        Assert.Equal(kept.Saved, ConvLens.Checkpoints.EpochCheckpoints.In(folder));
         using var image = Shared.Mnist.Test.Image(0);
         float[] Logits(string checkpoint)
         {

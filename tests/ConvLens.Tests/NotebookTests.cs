@@ -430,7 +430,7 @@ public class NotebookTests(WorkbookRuns runs, Xunit.Abstractions.ITestOutputHelp
         Assert.Contains(variant ? model.Plan.ToString() : "conv2 32@5×5 → 1568", result.GetProperty("summary").GetString());
 
         // The epoch slider: each position runs that epoch's weights, as TorchSharp does with the checkpoint 02 kept.
-        var epochs = ConvLens.Training.EpochCheckpoints.In(Path.Combine(Path.GetDirectoryName(saved)!, "epochs"));
+        var epochs = ConvLens.Checkpoints.EpochCheckpoints.In(Path.Combine(Path.GetDirectoryName(saved)!, "epochs"));
         Assert.Equal(variant ? 2 : 11, epochs.Count);
         var slider = Browser.Evaluate(Browser.Page(explorers[1]), """
             const ex = convlensExplorers[0], out = [];

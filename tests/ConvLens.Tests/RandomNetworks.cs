@@ -61,7 +61,7 @@ public sealed class RandomNetwork
         Add("fc2", $"nn.Linear({hidden}, 10)", () => nn.Linear(hidden, 10));
     }
 
-    static readonly string[] Activations = ["relu", "leaky", "elu", "gelu", "silu", "tanh", "sigmoid"];
+    static readonly string[] Activations = ["relu", "leaky", "elu", "gelu", "silu", "hardswish", "tanh", "sigmoid"];
 
     void Add(string name, string code, Func<nn.Module<Tensor, Tensor>> make) => layers.Add((name, code, make));
 
@@ -74,6 +74,7 @@ public sealed class RandomNetwork
             case "elu": Add($"elu{n}", "nn.ELU()", () => nn.ELU()); break;
             case "gelu": Add($"gelu{n}", "nn.GELU()", () => nn.GELU()); break;
             case "silu": Add($"silu{n}", "nn.SiLU()", () => nn.SiLU()); break;
+            case "hardswish": Add($"hardswish{n}", "nn.Hardswish()", () => nn.Hardswish()); break;
             case "tanh": Add($"tanh{n}", "nn.Tanh()", () => nn.Tanh()); break;
             default: Add($"sigmoid{n}", "nn.Sigmoid()", () => nn.Sigmoid()); break;
         }

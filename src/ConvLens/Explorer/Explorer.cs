@@ -99,7 +99,7 @@ public static class Explorer
     }
 
     /// <summary>
-    /// The explorer with a slider over a training run's epoch checkpoints (<see cref="Training.EpochCheckpoints"/>): the
+    /// The explorer with a slider over a training run's epoch checkpoints (<see cref="Checkpoints.EpochCheckpoints"/>): the
     /// same drawing through the network before training, after epoch 1, … up to the last. About 0.9 MB a checkpoint for
     /// the article's network, so fewer test images are embedded.
     /// </summary>

@@ -276,4 +276,4 @@
   // Two explorers on one page that share one drawing (a comparison): what is drawn on either is drawn on both.
   function link(a, b) { a.follow(b); b.follow(a); }
 
-  window.ConvLensExplorer = { mount, link, prepare, forward, saliency, preprocess, renderStrokes, convUnit, linearUnit, softmaxOf, follow };
+  window.ConvLensExplorer = { mount, link, prepare, forward, saliency, preprocess, renderStrokes, convUnit, linearUnit, softmaxOf, follow, kinds: KINDS };

@@ -243,6 +243,9 @@
     },
     (s, v) => `${s.layer} (GELU): x·Φ(x) at x = ${fmt(s.input)} = ${v}`);
   const SiLU = elementwise(v => v * sigmoid(v), v => { const s = sigmoid(v); return s * (1 + v * (1 - s)); }, (s, v) => `${s.layer} (SiLU): x·σ(x) at x = ${fmt(s.input)} = ${v}`);
+  // Hardswish: x · ReLU6(x + 3) / 6; its slope is 0 below −3, 1 above 3, (2x + 3) / 6 between.
+  const Hardswish = elementwise(v => v * clamp(v + 3, 0, 6) / 6, v => v < -3 ? 0 : v > 3 ? 1 : (2 * v + 3) / 6,
+    (s, v) => `${s.layer} (Hardswish): x · min(max(x + 3, 0), 6) / 6 at x = ${fmt(s.input)} = ${v}`);
   const Tanh = elementwise(v => Math.tanh(v), v => 1 - Math.tanh(v) ** 2, (s, v) => `${s.layer} (Tanh): tanh(${fmt(s.input)}) = ${v}`);
   const Sigmoid = elementwise(sigmoid, v => sigmoid(v) * (1 - sigmoid(v)), (s, v) => `${s.layer} (Sigmoid): 1 / (1 + e^−x) at x = ${fmt(s.input)} = ${v}`);
   // Dropout is off in evaluation, and Flatten only changes the shape: the gradient passes through both unchanged.
@@ -272,6 +275,6 @@
   };
   const KINDS = {
     Conv2d, MaxPool2d, AvgPool2d, AdaptiveAvgPool2d, BatchNorm2d: BatchNorm, BatchNorm1d: BatchNorm,
-    ReLU, LeakyReLU, ELU, GELU, SiLU, Tanh, Sigmoid, Dropout, Dropout2d: Dropout, Flatten, Linear,
+    ReLU, LeakyReLU, ELU, GELU, SiLU, Hardswish, Tanh, Sigmoid, Dropout, Dropout2d: Dropout, Flatten, Linear,
   };
 

@@ -108,6 +108,14 @@ public sealed record SiLULayer : ValueLayer
     internal static SiLULayer Read(M.SiLU _) => new();
 }
 
+/// <summary>Hardswish: x · ReLU6(x + 3) / 6, MobileNetV3's cheap stand-in for SiLU.</summary>
+public sealed record HardswishLayer : ValueLayer
+{
+    public override string About => "After Hardswish (x · min(max(x + 3, 0), 6) / 6): values below −3 become 0, above 3 are kept, a curve between.";
+    public override nn.Module<Tensor, Tensor> NewModule() => nn.Hardswish();
+    internal static HardswishLayer Read(M.Hardswish _) => new();
+}
+
 public sealed record TanhLayer : ValueLayer
 {
     public override string About => "After tanh: every value squashed into −1 … 1.";

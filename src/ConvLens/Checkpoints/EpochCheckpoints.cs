@@ -1,7 +1,7 @@
-using ConvLens.Checkpoints;
 using ConvLens.Model;
+using ConvLens.Training;
 
-namespace ConvLens.Training;
+namespace ConvLens.Checkpoints;
 
 /// <summary>
 /// Keeps the weights of a model as it trains: a checkpoint before the first step (epoch 0) and after every epoch, as
