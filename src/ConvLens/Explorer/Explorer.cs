@@ -13,7 +13,7 @@ namespace ConvLens;
 /// <summary>
 /// The live explorer: draw a digit (or load a test image) and watch the model's probabilities and every conv layer's
 /// feature maps change as you draw, with each map pixel's receptive field outlined on the input. The model's
-/// architecture and weights are embedded in the page and its forward pass runs in JavaScript (explorer.js), so the
+/// architecture and weights are embedded in the page and its forward pass runs in JavaScript (the modules in Explorer/*.js), so the
 /// page works offline, as a file or as a notebook cell's output, for any network a <see cref="LayerPlan"/> describes:
 /// the page reads the plan, with the weights beside it.
 /// </summary>
@@ -64,7 +64,7 @@ public static class Explorer
     public static string Script => script.Value;
 
     /// <summary>
-    /// The JSON a page mounts for <paramref name="model"/> (the contract between this class and explorer.js): the layer
+    /// The JSON a page mounts for <paramref name="model"/> (the contract between this class and the page's script): the layer
     /// plan, each layer's parameters as float32, the receptive fields and blocks, and the first <paramref name="count"/>
     /// images of <paramref name="images"/>. <c>ConvLensExplorer.prepare</c> turns it into the model the page runs.
     /// </summary>

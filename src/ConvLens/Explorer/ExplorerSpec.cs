@@ -4,7 +4,7 @@ using System.Text.Json.Nodes;
 namespace ConvLens;
 
 /// <summary>
-/// What a page mounts: the contract between <see cref="Explorer"/> and explorer.js (<c>ConvLensExplorer.prepare</c>
+/// What a page mounts: the contract between <see cref="Explorer"/> and the page's script (<c>ConvLensExplorer.prepare</c>
 /// reads it). Written camelCase, so <see cref="ImageSize"/> is <c>spec.imageSize</c> there.
 /// </summary>
 /// <param name="Summary">The plan in one line.</param>
