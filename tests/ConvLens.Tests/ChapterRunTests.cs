@@ -21,6 +21,11 @@ public sealed class ChapterRuns
     public (int ExitCode, string Output) Notebooks { get; }
     public (int ExitCode, string Output) AsShipped { get; }
     public string AsShippedModel => Path.Combine(Root, "as-shipped-model", "convnet");
+    /// <summary>Today's random network (the notebooks' variant run draws the same), written into a copy of chapter 02 as a learner edits it, then 03-06 as shipped.</summary>
+    public RandomNetwork Random { get; } = new(RandomNetwork.TodaysSeed);
+    public string VariantModel => Path.Combine(Root, "variant-model", "convnet");
+    public string VariantPages => Path.Combine(Root, "variant-pages");
+    public Dictionary<string, (int ExitCode, string Output)> Variant { get; } = [];
 
     public ChapterRuns()
     {
@@ -30,6 +35,25 @@ public sealed class ChapterRuns
             new Dictionary<string, string> { ["CONVLENS_NOTEBOOK_CHECKPOINT"] = Path.Combine(Root, "notebook-model", "convnet") }, TimeSpan.FromMinutes(20));
         Notebooks = (code, stdout + stderr);
         AsShipped = Run("02-define-and-train", AsShippedModel, [$"output={Path.Combine(Root, "as-shipped")}"]);
+        RunVariant();
+    }
+
+    // 02 edited to today's random network and run short, then 03-06 as shipped on the model it saved.
+    void RunVariant()
+    {
+        string folder = Path.Combine(Root, "variant-chapter"), notebooks = Path.Combine(Shared.RepositoryRoot, "notebooks");
+        Directory.CreateDirectory(folder);
+        string chapter = File.ReadAllText(Path.Combine(notebooks, "02-define-and-train.cs"));
+        if (!chapter.Contains("var architecture = Article;")) throw new InvalidOperationException("chapter 02 has no architecture line to edit");
+        File.WriteAllText(Path.Combine(folder, "02-define-and-train.cs"), chapter
+            .Replace("#:project ../src/ConvLens", $"#:project {Path.Combine(Shared.RepositoryRoot, "src", "ConvLens")}")
+            .Replace("var architecture = Article;", Random.Source));
+        // Run from here, inside the repository, which the copy finds its data from.
+        var (code, stdout, stderr) = Shared.Run("dotnet", ["run", Path.Combine(folder, "02-define-and-train.cs"), "--", .. QuickArguments("02-define-and-train"), $"output={VariantPages}"],
+            new Dictionary<string, string> { ["CONVLENS_NOTEBOOK_CHECKPOINT"] = VariantModel }, TimeSpan.FromMinutes(10));
+        Variant["02-define-and-train"] = (code, stdout + stderr);
+        foreach (var name in NotebookTests.Notebooks.Skip(2))
+            Variant[name] = Run(name, VariantModel, [.. QuickArguments(name), $"output={VariantPages}"]);
     }
 
     /// <summary>The workbook's short parameters that this chapter declares.</summary>
@@ -112,6 +136,26 @@ public class ChapterRunTests(ChapterRuns runs, WorkbookRuns workbook)
         Assert.Matches(@"epoch  1/1  train loss \d\.\d{4} acc [\d.]+ %  val loss \d\.\d{4} acc [\d.]+ %", train);
         Assert.Contains("the same as by hand", train);
         Assert.Contains("equal to the hook by hand: True", string.Join("\n", PageText(Path.Combine(runs.Pages, "05-visualize-feature-maps.html")).Values));
+    }
+
+    [Fact]
+    public void Chapter_02_edited_to_a_random_network_trains_it_and_03_to_06_follow_its_plan()
+    {
+        var failed = runs.Variant.Where(r => r.Value.ExitCode != 0).Select(r => $"{r.Key}: {r.Value.Output}").ToList();
+        Assert.True(failed.Count == 0, $"{runs.Random} (CONVLENS_RANDOM_NETWORK_SEED={runs.Random.Seed} replays it)\n{string.Join("\n", failed)}");
+        var saved = ConvLens.Checkpoints.Checkpoint.ReadInfo(runs.VariantModel + ".json").Plan;
+        using (var expected = ConvLens.Model.ConvNet.Create([1, 28, 28], 0, runs.Random.Modules))
+            Assert.Equal(expected.Plan, saved);
+        foreach (var name in NotebookTests.Notebooks.Skip(2))
+            Assert.Contains("Using the model you trained in 02-define-and-train", runs.Variant[name].Output);
+        string Page(string name) => WebUtility.HtmlDecode(File.ReadAllText(Path.Combine(runs.VariantPages, name + ".html")));
+        Assert.Contains(saved.ToString(), Page("02-define-and-train"));
+        string filters = Page("04-visualize-filters"), maps = Page("05-visualize-feature-maps");
+        foreach (var conv in saved.Layers.OfType<ConvLens.Model.Conv2dLayer>())
+        {
+            Assert.Contains($"{conv.Name}: {conv.Out} filters of {conv.Kernel}", filters);
+            Assert.Contains($"{conv.Name}: {conv.OutputShape[0]} feature maps of {conv.OutputShape[1]}×{conv.OutputShape[2]}", maps);
+        }
     }
 
     [Fact]
