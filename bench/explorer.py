@@ -4,7 +4,7 @@
     UPDATES=1000 python3 bench/explorer.py
     CHECKPOINT=artifacts/notebook/convnet.json python3 bench/explorer.py   # any network ConvLens can plan, e.g. 02's
     python3 bench/explorer.py --screenshot docs/explorer.png   # the README's pictures: a 2 drawn by pen events, a pixel hovered and clicked
-    python3 bench/explorer.py --screens docs/screens         # the first screen, a 2 just drawn, at 1366×768, 768×1024 and 390×844
+    python3 bench/explorer.py --screens docs/screens         # the first screen, a 2 just drawn, at 1366×768, 768×1024 and 390×844; its bar clicked
     BASE=723b2b9 python3 bench/explorer.py   # that revision's explorer.js and .css against this tree's, same page, alternated rounds
 
 Prints the page's size and the time of one update after a pen move, from the drawing to the network's input, the
@@ -96,6 +96,7 @@ SCREENSHOT = """
   // As on a laptop: the page scrolled to conv2's maps, a pixel hovered (its field on the copy of the input beside the
   // map), or that pixel clicked (its arithmetic).
   if ("%(mode)s" === "first") return;   // the first screen, unscrolled
+  if ("%(mode)s" === "evidence") { ex.evidence(ex.state().prediction); return; }   // the predicted class's bar clicked
   if ("%(mode)s" === "unit") { ex.unit(1, %(channel)d, 4, 6); document.querySelector(".cl-unit").scrollIntoView({ block: "center" }); }
   else { ex.mapCanvas(1, %(channel)d).scrollIntoView({ block: "center" }); ex.hover(1, %(channel)d, 4, 6); }
 })();
@@ -130,6 +131,7 @@ def screens(folder, text, out):
     os.makedirs(folder, exist_ok=True)
     for width, height in ((1366, 768), (768, 1024), (390, 844)):
         shoot(text, out, "first", os.path.join(folder, f"first-{width}x{height}.png"), width, height)
+    shoot(text, out, "evidence", os.path.join(folder, "evidence-1366x768.png"))
 
 
 def measure(text, out):

@@ -176,7 +176,44 @@ public class ExplorerMathsTests(ITestOutputHelper output)
             logits[0, targets[t]].backward();
             Near(Values(x.grad!), saliency[t], tolerance, $"the saliency of class {targets[t]}");
         }
-        output.WriteLine($"{model.Plan}: the page's maps, logits, unit sums and {targets.Length} saliency maps within {tolerance:G2} of TorchSharp's (relative to each one's largest value): at most {worstSeen:G2}");
+        // The evidence of the first target only: Jint runs a conv layer's backward pass once per unit followed, which is slow.
+        CompareEvidence(model, image, outputs, page.GetProperty("evidence")[0], targets[0], tolerance);
+        output.WriteLine($"{model.Plan}: the page's maps, logits, unit sums, {targets.Length} saliency maps and the evidence of class {targets[0]} within {tolerance:G2} of TorchSharp's (relative to each one's largest value): at most {worstSeen:G2}");
+    }
+
+    /// <summary>
+    /// The evidence the page follows down from <paramref name="target"/>'s logit, step by step against autograd: at each
+    /// layer, the push of each of its inputs on the units chosen above (∂ their sum / ∂ input × the input, on the layer's
+    /// own module) must be the page's, and the page must choose the three that push most.
+    /// </summary>
+    void CompareEvidence(ConvNet model, Tensor image, List<Tensor> outputs, JsonElement steps, int target, double tolerance)
+    {
+        var layers = model.Layers.ToList();
+        Assert.Equal(layers.Count, steps.GetArrayLength());
+        var chosen = new long[] { target };
+        foreach (var step in steps.EnumerateArray())
+        {
+            int n = step.GetProperty("n").GetInt32();
+            string where = $"class {target}'s evidence at {layers[n].Name}";
+            Assert.Equal(chosen, step.GetProperty("units").EnumerateArray().Select(u => u.GetProperty("index").GetInt64()));
+            using var x = (n == 0 ? image : outputs[n - 1]).detach().clone().requires_grad_(true);
+            using var y = layers[n].Layer.call(x).flatten();
+            y[from_array(chosen)].sum().backward();
+            var gradient = Values(x.grad!);
+            var push = Values(x).Zip(gradient, (v, g) => v * g).ToArray();
+            var expected = Enumerable.Range(0, push.Length).Where(i => gradient[i] != 0).OrderByDescending(i => push[i]).ThenBy(i => i).Take(3).Select(i => (long)i).ToArray();
+            var inputs = step.GetProperty("inputs").EnumerateArray().ToList();
+            Assert.True(expected.SequenceEqual(inputs.Select(i => i.GetProperty("index").GetInt64())),
+                $"{where}: the page follows inputs {string.Join(", ", inputs.Select(i => i.GetProperty("index").GetInt64()))}, autograd's pushes {string.Join(", ", expected)}");
+            double peak = Math.Max(1, push.Max(Math.Abs));
+            foreach (var input in inputs)
+            {
+                int i = input.GetProperty("index").GetInt32();
+                Assert.True(Math.Abs(input.GetProperty("push").GetDouble() - push[i]) <= tolerance * peak, $"{where}, input {i}: push {input.GetProperty("push").GetDouble()}, autograd's {push[i]}");
+                Assert.True(Math.Abs(input.GetProperty("gradient").GetDouble() - gradient[i]) <= tolerance * Math.Max(1, Math.Abs(gradient[i])), $"{where}, input {i}: ∂ {input.GetProperty("gradient").GetDouble()}, autograd's {gradient[i]}");
+            }
+            chosen = expected;
+        }
     }
 
     // explorer.js under Jint: prepare the model from the spec, run it forward, open the middle unit of the last map of
@@ -202,7 +239,8 @@ public class ExplorerMathsTests(ITestOutputHelper output)
                 } else if (layer.kind === "Linear") units[layer.name] = { at: [0], total: ex.linearUnit(model, result, n, 0).total };
               });
               const saliency = JSON.parse(targetsJson).map(t => Array.from(ex.saliency(model, result, t)));
-              return JSON.stringify({ maps, units, logits: Array.from(result.logits), saliency });
+              const evidence = [ex.evidence(model, result, JSON.parse(targetsJson)[0])];
+              return JSON.stringify({ maps, units, logits: Array.from(result.logits), saliency, evidence });
             })()
             """).AsString();
         return JsonDocument.Parse(json).RootElement;

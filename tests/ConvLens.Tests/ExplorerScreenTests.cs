@@ -307,6 +307,58 @@ public class ExplorerScreenTests(ITestOutputHelper output)
     }
 
     [SkippableFact]
+    public void A_clicked_bar_follows_its_evidence_down_every_layer_to_the_input_marked_on_the_maps()
+    {
+        Needs.Chromium();
+        using var model = Shared.ShippedModel();
+        const int image = 0;
+        var page = Browser.Evaluate(Explorer.Page(model, Shared.Mnist.Test, 5), $$"""
+            const ex = convlensExplorers[0];
+            ex.loadTest({{image}});
+            const best = ex.state().prediction, shown = ex.evidence(best);
+            return { best, shown, closed: (ex.root.querySelector(".cl-unit-head button").click(), ex.root.querySelectorAll(".cl-evidence").length) };
+            """);
+        var plan = model.Plan;
+        var shown = page.GetProperty("shown");
+        int best = page.GetProperty("best").GetInt32();
+        Assert.Equal("evidence", shown.GetProperty("type").GetString());
+        var steps = shown.GetProperty("steps").EnumerateArray().ToArray();
+        // One step per layer, from the last down to the first, each starting from the units the step above chose.
+        Assert.Equal(Enumerable.Reverse(plan.Layers).Select(l => l.Name), steps.Select(s => s.GetProperty("layer").GetString()));
+        Assert.Equal(new[] { best }, steps[0].GetProperty("units").EnumerateArray().Select(u => u.GetProperty("index").GetInt32()));
+        for (int n = 1; n < steps.Length; n++)
+            Assert.Equal(steps[n - 1].GetProperty("inputs").EnumerateArray().Select(i => i.GetProperty("index").GetInt32()),
+                         steps[n].GetProperty("units").EnumerateArray().Select(u => u.GetProperty("index").GetInt32()));
+        var pixels = steps[^1].GetProperty("inputs").EnumerateArray().ToArray();
+        Assert.Equal(3, pixels.Length);
+
+        // The top step by hand: fc2's pushes on the class's logit are weight × activation, the largest three shown.
+        using var scope = NewDisposeScope();
+        using var input = Shared.Mnist.Test.Image(image);
+        var maps = Inspection.Inspect.FeatureMaps(model, input, plan.Layers.Select(l => l.Name).ToArray());
+        var last = plan.Layers[^1].Name;
+        var x = maps[plan.Layers[^2].Name].flatten().data<float>().ToArray();
+        var w = model.Layer(last).named_parameters().First(p => p.name == "weight").parameter.detach()[best].data<float>().ToArray();
+        var push = x.Zip(w, (a, b) => (double)a * b).ToArray();
+        var order = Enumerable.Range(0, x.Length).OrderByDescending(i => push[i]).ToArray();
+        var top = steps[0].GetProperty("inputs").EnumerateArray().ToArray();
+        for (int t = 0; t < top.Length; t++)
+        {
+            int i = top[t].GetProperty("index").GetInt32();
+            Assert.True(push[i] >= push[order[top.Length - 1]] - 1e-6, $"{last}: input {i} is not among the three largest pushes");
+            Shown(top[t].GetProperty("push").GetDouble().ToString("R", CultureInfo.InvariantCulture), push[i], $"{last} push of {i}");
+            Shown(top[t].GetProperty("gradient").GetDouble().ToString("R", CultureInfo.InvariantCulture), w[i], $"{last} weight {i}");
+        }
+
+        // Each layer's line names it, and the path is marked: at least the input's three pixels, and gone once closed.
+        var lines = shown.GetProperty("lines").EnumerateArray().Select(l => l.GetString()!).ToArray();
+        foreach (var layer in plan.Layers) Assert.Contains(lines, l => l.StartsWith($"{layer.Name} ({layer.Kind})"));
+        Assert.True(shown.GetProperty("marks").GetInt32() >= 3, $"{shown.GetProperty("marks").GetInt32()} marks");
+        Assert.Equal(0, page.GetProperty("closed").GetInt32());
+        output.WriteLine($"class {best}: {string.Join(" ← ", steps.Select(s => s.GetProperty("layer").GetString()))}, {shown.GetProperty("marks").GetInt32()} marks");
+    }
+
+    [SkippableFact]
     public void The_epoch_slider_runs_each_epochs_weights_and_a_comparison_draws_once_for_two_networks()
     {
         Needs.Chromium();

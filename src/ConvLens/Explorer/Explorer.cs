@@ -37,7 +37,7 @@ public static class Explorer
     /// them (and by the functions of those before, once called).
     /// </summary>
     public static readonly IReadOnlyList<string> Modules =
-        ["maps.js", "kinds.js", "network.js", "drawing.js", "tips.js", "units.js", "app.js", "testhooks.js"];
+        ["maps.js", "kinds.js", "network.js", "drawing.js", "tips.js", "units.js", "evidence.js", "app.js", "testhooks.js"];
 
     // One script, no bundler: the modules inside one function, so an explorer's code is its own and the page gets
     // only window.ConvLensExplorer (and window.convlensExplorers, for the tests).

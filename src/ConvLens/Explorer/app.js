@@ -106,13 +106,21 @@
     const ui = ex.ui, column = ui.top.appendChild(el("div", "cl-column cl-bars-column"));
     ui.answer = column.appendChild(el("div", "cl-heading", "Class probabilities"));
     ui.bars = column.appendChild(el("div", "cl-bars"));
-    ui.barRows = ex.classes.map(name => {
+    ui.barRows = ex.classes.map((name, k) => {
       const row = ui.bars.appendChild(el("div", "cl-bar-row"));
-      row.appendChild(el("span", "cl-bar-label", name));
+      // A bar clicked, or its label with Enter: the evidence for its class, followed down to the input (evidence.js).
+      // The row is display:contents (its parts sit in the bars' grid), so its label takes the keyboard.
+      row.addEventListener("click", () => openEvidence(ex, k));
+      const label = row.appendChild(el("span", "cl-bar-label", name));
+      Object.assign(label, { tabIndex: 0, title: `Follow the evidence for ${name} down to the input` });
+      label.setAttribute("role", "button");
+      label.setAttribute("aria-label", `${name}: follow the evidence for this class down to the input`);
+      label.addEventListener("keydown", e => { if (e.key === "Enter" || e.key === " ") { e.preventDefault(); openEvidence(ex, k); } });
       const fill = row.appendChild(el("span", "cl-bar-track")).appendChild(el("span", "cl-bar-fill"));
       const value = row.appendChild(el("span", "cl-bar-value", ""));
       return { row, fill, value };
     });
+    column.appendChild(el("p", "cl-note", "Click a bar to follow its evidence down to the input."));
     ui.softmax = column.appendChild(el("button", "cl-link", "How the logits become these bars"));
     column.appendChild(el("p", "cl-note", `${ex.spec.summary}. ${ex.spec.source}`));
     // What a screen reader announces: the answer, once a stroke ends (not at every move of the pen).
@@ -276,4 +284,4 @@
   // Two explorers on one page that share one drawing (a comparison): what is drawn on either is drawn on both.
   function link(a, b) { a.follow(b); b.follow(a); }
 
-  window.ConvLensExplorer = { mount, link, prepare, forward, saliency, preprocess, renderStrokes, convUnit, linearUnit, softmaxOf, follow, kinds: KINDS };
+  window.ConvLensExplorer = { mount, link, prepare, forward, saliency, preprocess, renderStrokes, convUnit, linearUnit, softmaxOf, follow, evidence, kinds: KINDS };

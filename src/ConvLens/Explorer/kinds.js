@@ -54,8 +54,13 @@
     },
     backward(g, x, shape, layer) {
       const { C, H, W, O, kh, kw, sh, sw, ph, pw, dh, dw, Ho, Wo } = convShape(shape, layer), w = layer.p.weight;
-      const gx = new Float64Array(x.length);
-      for (let o = 0; o < O; o++)
+      const gx = new Float64Array(x.length), live = new Uint8Array(Ho);
+      for (let o = 0; o < O; o++) {
+        // Rows of the gradient that are all 0 add nothing: skipped, so that one unit's gradient (following the
+        // evidence down) costs one row of one map, not the whole layer.
+        let any = 0;
+        for (let i = 0; i < Ho; i++) { live[i] = 0; for (let j = 0; j < Wo; j++) if (g[(o * Ho + i) * Wo + j] !== 0) { live[i] = 1; any = 1; break; } }
+        if (!any) continue;
         for (let c = 0; c < C; c++)
           for (let ky = 0; ky < kh; ky++) {
             const [i0, i1] = span(Ho, H, sh, ph, ky * dh);
@@ -64,11 +69,13 @@
               if (wv === 0) continue;
               const [j0, j1] = span(Wo, W, sw, pw, kx * dw);
               for (let i = i0; i < i1; i++) {
+                if (!live[i]) continue;
                 const yr = o * Ho * Wo + i * Wo, xr = c * H * W + (i * sh - ph + ky * dh) * W - pw + kx * dw;
                 for (let j = j0; j < j1; j++) gx[xr + j * sw] += wv * g[yr + j];
               }
             }
           }
+      }
       return gx;
     },
   };

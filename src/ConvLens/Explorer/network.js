@@ -111,6 +111,32 @@
              total: products.reduce((t, v) => t + v, bias), value: outputOf(result, n).data[j] };
   }
 
+  // The evidence for class `target`, followed down (Harley's MNIST visualization was asked for it, for a class, and
+  // never did it): from the class's logit, layer by layer to the input pixels, the `keep` units that push the units
+  // chosen above them most. A unit's push on those above is ∂(their sum)/∂unit × the unit's value, from each kind's own
+  // backward pass, so it holds for every kind the plan knows: weight × activation through a linear or conv layer, the
+  // whole value of the unit a max-pool passed on, an activation's slope × its input.
+  function evidence(model, result, target, keep = 3) {
+    let chosen = [target];
+    const steps = [];
+    for (let n = model.layers.length - 1; n >= 0; n--) {
+      const layer = model.layers[n], { data: x, shape } = result.inputs[n], out = outputOf(result, n);
+      const push = new Float64Array(x.length), slope = new Float64Array(x.length);
+      for (const u of chosen) {
+        const g = new Float64Array(out.data.length);
+        g[u] = 1;
+        const gx = KINDS[layer.kind].backward(g, x, shape, layer);
+        for (let i = 0; i < gx.length; i++) if (gx[i] !== 0) { push[i] += gx[i] * x[i]; slope[i] += gx[i]; }
+      }
+      const next = [...push.keys()].filter(i => slope[i] !== 0).sort((a, b) => push[b] - push[a] || a - b).slice(0, keep);
+      steps.push({ layer: layer.name, kind: layer.kind, n, units: chosen.map(u => ({ index: u, at: unitAt(out.shape, u), value: out.data[u] })),
+                   inputs: next.map(i => ({ index: i, at: unitAt(shape, i), input: x[i], gradient: slope[i], push: push[i] })) });
+      chosen = next;
+    }
+    return steps;
+  }
+  const unitAt = (shape, i) => shape.length === 3 ? [Math.floor(i / (shape[1] * shape[2])), Math.floor(i / shape[2]) % shape[1], i % shape[2]] : [i];
+
   // Softmax, as the bars show it: p_k = e^(z_k − max z) / Σ_j e^(z_j − max z). Taking the largest logit away first
   // changes no probability and keeps e^z from overflowing.
   function softmaxOf(logits) {

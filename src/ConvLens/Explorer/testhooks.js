@@ -37,6 +37,7 @@
       pickChannel: c => { s.selected.inputChannel = c; renderUnit(ex); return shown(); },
       linear: (k, unit) => { openLinear(ex, ex.dense[k], unit); return shown(); },
       softmax: () => { openSoftmax(ex); return shown(); },
+      evidence: k => { ex.ui.barRows[k].row.click(); return { ...shown(), marks: ex.root.querySelectorAll(".cl-evidence").length }; },
       panel: shown,
       showAfter: on => { ui.after.checked = on; update(ex); },
       epochs: ex.epochs.map(e => e.label), setEpoch: k => setEpoch(ex, k), epoch: () => s.epochShown,

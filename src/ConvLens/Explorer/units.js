@@ -30,9 +30,10 @@
     panel.innerHTML = "";
     const head = panel.appendChild(el("div", "cl-unit-head"));
     const title = head.appendChild(el("strong"));
-    head.appendChild(el("button", "", "Close")).addEventListener("click", () => { s.selected = null; s.panel = null; panel.remove(); });
+    head.appendChild(el("button", "", "Close")).addEventListener("click", () => { s.selected = null; s.panel = null; panel.remove(); clearEvidence(ex); });
+    clearEvidence(ex);
     const line = (text, cls) => panel.appendChild(el("p", cls || "cl-unit-line", text));
-    const render = { conv: renderConv, linear: renderLinear, softmax: renderSoftmax }[s.selected.type];
+    const render = { conv: renderConv, linear: renderLinear, softmax: renderSoftmax, evidence: renderEvidence }[s.selected.type];
     s.panel = render(ex, title, line);
   }
 
