@@ -93,7 +93,7 @@ def main():
         epochs = [float(m.group(1)) for line in lines if (m := re.match(r"epoch +\d+/\d+ .* ([\d.]+) s$", line))]
         setup = statistics.median(book["cells"][0][1] for book in b.values())
 
-        teaching, readme = flat("docs/teaching.md"), flat("README.md")
+        teaching, workbook = flat("docs/teaching.md"), flat("docs/workbook.md")
         n01, n02, n04 = notebook_prose("01-what-a-cnn-does"), notebook_prose("02-define-and-train"), notebook_prose("04-visualize-filters")
         # (where, text, pattern with one number per group, measured values in the same order, how to read the prose's
         # numbers: None "about" each, or a function of the groups); a where ending in "under" or "at most" is an upper
@@ -101,7 +101,7 @@ def main():
         claims = [
             ("teaching: the whole run", teaching, r"--timings`, (\d+) min (\d+) s in all", [sum(x["total"] for x in b.values())], lambda m: [int(m[0]) * 60 + int(m[1])]),
             ("teaching: peak memory (MB)", teaching, r"took \d+ min \d+ s, (\d+) MB at most", [peak_mb], None),
-            ("README: peak memory (MB)", readme, r"in all; (\d+) MB at most", [peak_mb], None),
+            ("workbook.md: peak memory (MB)", workbook, r"in all; (\d+) MB at most", [peak_mb], None),
             ("teaching: a setup cell", teaching, r"setup cell adds about (\d+) s", [setup], None),
             ("teaching: 01", teaching, r"01 What a CNN does \(runs in (\d+) s\)", [b["01"]["total"]], None),
             ("teaching: 01's exercises, each under", teaching, r"01\.4–01\.5 write \(each under (\d+) s\)", [max(exercises(b["01"], range(1, 6)))], None),
@@ -120,13 +120,13 @@ def main():
             ("02: an epoch, range", n02, r"an epoch takes about (\d+) to (\d+) seconds", [min(epochs), max(epochs)], None),
             ("02: short", n02, r"`limit = 3000` \(the first 3,000 images of each split\): it then takes about (\d+) s", [quick["02"]["total"]], None),
             ("04: exercise 3", n04, r"8,000 train it, 2,000 check it; about (\d+) s", exercises(b["04"], [3]), None),
-            ("README: 01 as shipped", readme, r"`01-what-a-cnn-does` \|[^|]*\| (\d+) s \|", [until_exercises(b["01"])], None),
-            ("README: 02 as shipped (min)", readme, r"\| (\d+) min \(10 epochs\); (\d+) s with `epochs = 1, limit = 3000`", [until_exercises(b["02"]) / 60, quick["02"]["total"]], None),
-            ("README: 03 as shipped", readme, r"`03-evaluate` \|[^|]*\| (\d+) s \|", [until_exercises(b["03"])], None),
-            ("README: 04 as shipped", readme, r"`04-visualize-filters` \|[^|]*\| (\d+) s \|", [until_exercises(b["04"])], None),
-            ("README: 05 as shipped", readme, r"`05-visualize-feature-maps` \|[^|]*\| (\d+) s \|", [until_exercises(b["05"])], None),
-            ("README: 06 as shipped", readme, r"`06-why-the-network-decides` \|[^|]*\| (\d+) s \(3 epochs\)", [until_exercises(b["06"])], None),
-            ("README: the workbook as shipped (min)", readme, r"the article's full run, as a learner runs it: about (\d+) minutes", [sum(until_exercises(x) for x in b.values()) / 60], None),
+            ("workbook.md: 01 as shipped", workbook, r"`01-what-a-cnn-does` \|[^|]*\| (\d+) s \|", [until_exercises(b["01"])], None),
+            ("workbook.md: 02 as shipped (min)", workbook, r"\| (\d+) min \(10 epochs\); (\d+) s with `epochs = 1, limit = 3000`", [until_exercises(b["02"]) / 60, quick["02"]["total"]], None),
+            ("workbook.md: 03 as shipped", workbook, r"`03-evaluate` \|[^|]*\| (\d+) s \|", [until_exercises(b["03"])], None),
+            ("workbook.md: 04 as shipped", workbook, r"`04-visualize-filters` \|[^|]*\| (\d+) s \|", [until_exercises(b["04"])], None),
+            ("workbook.md: 05 as shipped", workbook, r"`05-visualize-feature-maps` \|[^|]*\| (\d+) s \|", [until_exercises(b["05"])], None),
+            ("workbook.md: 06 as shipped", workbook, r"`06-why-the-network-decides` \|[^|]*\| (\d+) s \(3 epochs\)", [until_exercises(b["06"])], None),
+            ("workbook.md: the workbook as shipped (min)", workbook, r"the article's full run, as a learner runs it: about (\d+) minutes", [sum(until_exercises(x) for x in b.values()) / 60], None),
         ]
         bad = 0
         print(f"{'claim':<52} {'prose says':>16} {'measured':>16} {'ratio':>12}")
