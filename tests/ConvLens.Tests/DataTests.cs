@@ -91,7 +91,6 @@ public class DataTests
         // The first images of each split, not a sample.
         Assert.True(set.Train.Batch(0, 50).Images.eq(Shared.Mnist.Train.Batch(0, 50).Images).all().item<bool>());
         Assert.True(set.Test.Batch(0, 50).Images.eq(Shared.Mnist.Test.Batch(0, 50).Images).all().item<bool>());
-        Assert.Contains("`limit = 3000` (the first 3,000 images of each split)", NotebookClaimsTests.Prose("02-define-and-train"));
     }
 
     static string LoadError(string folder, string name = Datasets.Mnist) =>

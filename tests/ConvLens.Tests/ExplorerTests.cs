@@ -265,6 +265,7 @@ public class ExplorerTests(ITestOutputHelper output)
     }
 
     [SkippableFact]
+    [Trait("Kind", "Claims")]   // also reads what the guide and 05 say of the preprocessing, where they say it
     public void The_pages_preprocessing_keeps_the_test_images_accuracy()
     {
         // The 1,000 embedded test images, as they are and through the page's own preprocessing (box into 20×20, centre
@@ -280,14 +281,17 @@ public class ExplorerTests(ITestOutputHelper output)
               if (best(ex.forward(image)) === label) raw++;
               if (best(ex.forward(ConvLensExplorer.preprocess(image, 28, 28, how)[0])) === label) piped++;
             }
-            return { raw, piped, count: ex.testCount };
+            return { raw, piped, count: ex.testCount, box: Math.round(28 * how.box), pen: ConvLensExplorer.stroke };
             """);
         int raw = result.GetProperty("raw").GetInt32(), piped = result.GetProperty("piped").GetInt32(), count = result.GetProperty("count").GetInt32();
         output.WriteLine($"{count} test images: {raw} right as they are, {piped} through the page's preprocessing");
         Assert.Equal(1000, count);
-        Assert.Contains("The page embeds the first 1,000 test images", NotebookClaimsTests.Prose("teaching.md"));
-        Assert.Contains("It reads a drawing as MNIST's digits were made (the ink scaled into 20×20 and centred by its centre of mass) and shows the 28×28 the network actually receives", NotebookClaimsTests.Prose("05-visualize-feature-maps"));
-        Assert.Contains("The ink's bounding box is scaled into 20×20 and the strokes redrawn 2.8 pixels wide, anti-aliased, as MNIST's pen; then the image is moved so that its centre of mass lands on pixel (14, 14).", NotebookClaimsTests.Prose("teaching.md"));
+        // What the guide and 05 say of it, read where they say it: the images the page holds, the box and the centre.
+        Claim.States(Claim.Section("teaching.md", "The explorer: let them draw"), @"embeds the first ([\d,]+) test images", 0, count);
+        double box = result.GetProperty("box").GetInt32(), pen = result.GetProperty("pen").GetDouble();
+        Claim.States(Claim.Cell("05-visualize-feature-maps", "as MNIST's digits were made"), @"ink scaled into (\d+)×(\d+)", 0, box, box);
+        Claim.States(Claim.Answer("05", 8), @"scaled into (\d+)×(\d+) and the strokes redrawn ([\d.]+) pixels wide.*?pixel \((\d+), (\d+)\)", 0,
+                     box, box, pen, 14, 14);   // (14, 14): the centre of 28×28, where MNIST put the centre of mass
         Assert.True(piped >= raw - 1, $"the preprocessing costs accuracy: {raw} right as they are, {piped} after it (at most 0.1 points, one image, may go)");
     }
 
@@ -463,6 +467,5 @@ public class ExplorerTests(ITestOutputHelper output)
         Assert.DoesNotContain("src=\"http", html);
         Assert.DoesNotContain("href=\"http", html);
         Assert.Contains("\"tests\":{\"pixels\":", html);
-        Assert.Contains("The page needs no server, no kernel and no internet: open the file from disk", NotebookClaimsTests.Prose("teaching.md"));
     }
 }

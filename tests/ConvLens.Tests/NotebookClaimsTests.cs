@@ -11,6 +11,7 @@ namespace ConvLens.Tests;
 /// What the notebooks' prose says, computed. Notebook 01's hand-made kernels are read from its own code cell, so a
 /// change to a kernel that breaks a sentence about it fails here.
 /// </summary>
+[Trait("Kind", "Claims")]   // what the prose says, computed: a sentence's number read where it stands (Claim)
 public class NotebookClaimsTests
 {
     const int Size = 21;
@@ -176,8 +177,9 @@ public class NotebookClaimsTests
         using var schedule = new ConvLens.Training.TrainingSchedule(60000, new ConvLens.Training.TrainingOptions());
         Assert.Equal(48000, schedule.TrainIndices.shape[0]);
         Assert.Equal(375, schedule.Batches);
-        Assert.Contains("48,000 / 128 = 375 batches", training);
-        Assert.Contains("3. 48,000 / 128 = 375.", Prose("teaching.md"));
+        var batches = new double[] { 48000, new ConvLens.Training.TrainingOptions().BatchSize, schedule.Batches };
+        Claim.States(Claim.Cell("02-define-and-train", "one pass over all the training images"), @"([\d,]+) / (\d+) = (\d+) batches", 0, batches);
+        Claim.States(Claim.Answer("02", 3), @"([\d,]+) / (\d+) = (\d+)", 0, batches);
     }
 
     [Fact]

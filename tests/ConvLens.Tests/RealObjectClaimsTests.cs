@@ -17,6 +17,7 @@ namespace ConvLens.Tests;
 /// prose states that fact (whitespace aside), so a sentence and the object it describes cannot drift apart.
 /// </summary>
 [Collection(TorchRandom.Name)]
+[Trait("Kind", "Claims")]
 public partial class RealObjectClaimsTests(ITestOutputHelper output)
 {
     static string Flat(string text) => Regex.Replace(text, @"\s+", " ");

@@ -284,4 +284,4 @@
   // Two explorers on one page that share one drawing (a comparison): what is drawn on either is drawn on both.
   function link(a, b) { a.follow(b); b.follow(a); }
 
-  window.ConvLensExplorer = { mount, link, prepare, forward, saliency, preprocess, renderStrokes, convUnit, linearUnit, softmaxOf, follow, evidence, kinds: KINDS };
+  window.ConvLensExplorer = { mount, link, prepare, forward, saliency, preprocess, renderStrokes, stroke: STROKE, convUnit, linearUnit, softmaxOf, follow, evidence, kinds: KINDS };
