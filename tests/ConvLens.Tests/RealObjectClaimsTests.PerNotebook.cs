@@ -86,7 +86,9 @@ public partial class RealObjectClaimsTests
         var (n, twoP, k, stride, size) = (int.Parse(formula.Groups[1].Value), int.Parse(formula.Groups[2].Value), int.Parse(formula.Groups[3].Value), int.Parse(formula.Groups[4].Value), int.Parse(formula.Groups[5].Value));
         Assert.Equal((image.shape[3], 2 * 1, kernels.shape[3], 1, maps.shape[3]), ((long)n, twoP, (long)k, stride, (long)size));
         Assert.Equal(size, (n + twoP - k) / stride + 1);
-        Assert.Contains($"one value of a map is 9 multiplications and a sum; `conv2d` does {maps.shape[2] * maps.shape[3]} of them", Doc("teaching.md"));
+        string talking = Claim.Section("teaching.md", "Talking points");
+        Claim.States(talking, @"one value of a map is (\d+) multiplications", 0, kernels.shape[2] * kernels.shape[3]);
+        Claim.States(talking, @"`conv2d` does ([\d,]+) of them", 0, maps.shape[2] * maps.shape[3]);
 
         // Every ink run of two pixels or more: the vertical map is positive just left of it and negative on its last
         // pixel; the horizontal map positive just above it and negative on its last pixel.
@@ -133,7 +135,7 @@ public partial class RealObjectClaimsTests
         Assert.True(lit > ring / 2, "the diagonal map answers along most of the ring");
         string solution = Solution("01.2");
         Assert.Contains("vertical red on the left of the left arc and blue on its right, horizontal red on the top arc's top and blue under the bottom arc", solution);
-        Assert.Contains($"The diagonal map shows bands along most of the ring ({Percent((double)lit / ring)} of the ring's ink pixels answer with at least a quarter of its largest value)", solution);
+        Claim.States(solution, @"(\d+) % of the ring's ink pixels answer with at least a quarter of its largest", 0.5, 100.0 * lit / ring);
     }
 
     [Fact]
@@ -167,7 +169,9 @@ public partial class RealObjectClaimsTests
         double before = Correlation(relued, movedRelued), after = Correlation(pooled, movedPooled);
         output.WriteLine($"the 9 and the 9 moved one pixel right: ReLU'd maps correlate {before:F3}, max-pooled {after:F3}");
         Assert.True(after > before);
-        Assert.Contains($"the 9 moved one pixel right: its pooled maps correlate {F2(after)} with the unmoved 9's, against {F2(before)} before pooling", Notebook("01-what-a-cnn-does"));
+        string pooling = Claim.Cell("01-what-a-cnn-does", "pooled maps correlate");
+        Claim.States(pooling, @"moved one pixel right: its pooled maps correlate (\d+\.\d+)", 0.005, after);
+        Claim.States(pooling, @"against (\d+\.\d+) before pooling", 0.005, before);
 
         // The article's network: pool, then ReLU, after each conv layer.
         using var model = Shared.ShippedModel();
@@ -286,9 +290,12 @@ public partial class RealObjectClaimsTests
         var test = Trainer.Evaluate(model, Shared.Mnist.Test);
         string accuracy = Percent(test.Accuracy, 2), loss = test.Loss.ToString("F4", CultureInfo.InvariantCulture);
         output.WriteLine($"shipped: {accuracy}, loss {loss}, {test.Count - test.Correct} mistakes");
-        Assert.Contains($"the shipped checkpoint gets {accuracy} and {loss}", Notebook("03-evaluate"));
-        Assert.Contains($"the shipped model gets {accuracy} ({test.Count - test.Correct} mistakes) on the 10,000 test images", Solution("03.3"));
-        Assert.Contains($"Proves the native libraries load: {accuracy}", Doc("teaching.md"));
+        string accuracyCell = Claim.Cell("03-evaluate", "the shipped checkpoint gets");
+        Claim.States(accuracyCell, @"the shipped checkpoint gets (\d+\.\d+) %", 0.005, test.Accuracy * 100);
+        Claim.States(accuracyCell, @"the shipped checkpoint gets \d+\.\d+ % and (\d+\.\d+)", 0.00005, test.Loss);
+        Claim.States(Solution("03.3"), @"the shipped model gets (\d+\.\d+) % \(\d+ mistakes\)", 0.005, test.Accuracy * 100);
+        Claim.States(Solution("03.3"), @"\((\d+) mistakes\) on the ([\d,]+) test images", 0, test.Count - test.Correct, test.Count);
+        Claim.States(Claim.Section("teaching.md", "On the day: no internet"), @"Proves the native libraries load: (\d+\.\d+) %", 0.005, test.Accuracy * 100);
         // The MLP is trained with the checkpoint's own settings.
         Assert.Contains("Trainer.Train(mlp, mnist.Train, info.Training", NotebookClaimsTests.NotebookSource("03-evaluate"));
 
@@ -348,7 +355,7 @@ public partial class RealObjectClaimsTests
         var orientations = edges.Select(f => ((ramps[f].Degrees % 180) + 180) % 180).Order().ToArray();
         double widestGap = orientations.Zip(orientations.Skip(1).Append(orientations[0] + 180), (a, b) => b - a).Max();
         Assert.True(180 - widestGap >= 90, $"the orientations {string.Join(", ", orientations.Select(o => o.ToString("F0")))} cover {180 - widestGap:F0}°");
-        Assert.Contains($"a ramp from one side of the filter to the other explains more than a quarter of the weights' variance in {edges.Count} of the 16, against none of them at their random start", Notebook("04-visualize-filters"));
+        Claim.States(Claim.Cell("04-visualize-filters", "a quarter of the weights' variance"), @"more than a quarter of the weights' variance in (\d+) of the (\d+), against none of them at their random start", 0, edges.Count, trained.shape[0]);
         Assert.Contains("[16, 1, 5, 5]: 16 filters, 1 input channel (grey), 5 rows, 5 columns", Doc("teaching.md"));
         Assert.Contains("Edge detectors like 01's, at different angles: a band of positive weights beside a band of negative ones.", Doc("teaching.md"));
 
@@ -374,8 +381,9 @@ public partial class RealObjectClaimsTests
         Assert.DoesNotContain(correlations, c => c >= 0.5);            // none draws it the right way round
         var filters = Inspect.Filters(model, "conv1");
         Assert.All(ink, f => Assert.True(filters[f].sum().item<float>() < 0, $"filter {f}'s weights are mostly negative"));
-        string list = ink.Count == 1 ? $"{ink[0]}" : string.Join(", ", ink.SkipLast(1)) + $" and {ink[^1]}";
-        Assert.Contains($"in reverse: their weights add up to a negative number, so their maps are darkest where the ink is (on the shipped checkpoint, maps {list} correlate −0.5 or less with the blurred digit)", Notebook("05-visualize-feature-maps"));
+        var listed = Regex.Match(Claim.Cell("05-visualize-feature-maps", "correlate −0\\.5 or less"), @"maps (\d+(?:(?:,| and) \d+)*) correlate −0\.5 or less with the blurred digit");
+        Assert.True(listed.Success, "05 names the maps that draw the 9 in reverse");
+        Assert.Equal(ink, Regex.Matches(listed.Groups[1].Value, @"\d+").Select(m => int.Parse(m.Value)));
         Assert.Contains("a few maps a blurred 9 in reverse (dark where the ink is)", Doc("teaching.md"));
 
         // conv2: 16 channels × 5×5 products per value (the guide's "16 × 25", its question's 400); relu2's cells stand
@@ -446,7 +454,10 @@ public partial class RealObjectClaimsTests
         output.WriteLine($"within the best 45° of orientations: conv1's median channel {conv1:P1}, conv2's {conv2:P1}, noise {noise:P1}");
         Assert.True(conv1 > 0.7 && conv2 < conv1 - 0.1);
         Assert.InRange(noise, 0.25, 0.35);
-        Assert.Contains($"the median conv1 channel's picture has {Percent(conv1)} of its variation within one 45° band of orientations, the median conv2 channel's {Percent(conv2)}; for noise it is about 30 %", notebook);
+        string orientation = Claim.Cell("06-why-the-network-decides", "45° band of orientations");
+        Claim.States(orientation, @"the median conv1 channel's picture has (\d+) % of its variation within one 45° band", 0.5, conv1 * 100);
+        Claim.States(orientation, @"the median conv2 channel's (\d+) %", 0.5, conv2 * 100);
+        Claim.States(orientation, @"for noise it is about (\d+) %", 5, noise * 100);
 
         // Exercise 3: the class score the penalty is added to is in the tens.
         var eight = PreferredInput.ForClass(model, 8, options);
@@ -467,8 +478,10 @@ public partial class RealObjectClaimsTests
         Assert.Equal(0f, fromBlank.masked_select(paper).abs().max().item<float>());
         Assert.True(Math.Abs(sum - gap) <= 0.01 * Math.Abs(gap));
         Assert.Contains("completeness still holds, now against score(digit) − score(grey), within 1 %", Solution("06.2"));
-        Assert.Contains($"(The shipped model: {sum.ToString("F4", CultureInfo.InvariantCulture)} against {gap.ToString("F4", CultureInfo.InvariantCulture)}, {Percent(Math.Abs(sum - gap) / gap, 1)} apart.)", Solution("06.2"));
-        Assert.Contains($"on the shipped model, {Percent(onPaper)} of the map's total size lies on paper from grey, and exactly 0 from the blank image", Solution("06.2"));
+        Claim.States(Solution("06.2"), @"\(The shipped model: (\d+\.\d+) against (\d+\.\d+)", 0.00005, sum, gap);
+        Claim.States(Solution("06.2"), @"(\d+\.\d) % apart", 0.05, Math.Abs(sum - gap) / gap * 100);
+        Claim.States(Solution("06.2"), @"(\d+) % of the map's total size lies on paper from grey", 0.5, onPaper * 100);
+        Claim.States(Solution("06.2"), @"on paper from grey, and exactly (\d+) from the blank image", 0, fromBlank.masked_select(paper).abs().max().item<float>());
 
         // Solution 06.1: the first 3 of the test set, class 3.
         var three = Shared.Mnist.Test.Image(Shared.Mnist.Test.IndexOfLabel(3));
@@ -894,7 +907,10 @@ public partial class RealObjectClaimsTests
             if (row <= 7) loop++; else if (row == 8) meet++; else stem++;
         }
         output.WriteLine($"conv2's maps of the 9 peak in or above the loop: {loop}, where it meets the stem: {meet}, on the stem: {stem}");
-        Assert.Contains($"{loop} of conv2's 32 maps peak in or above the loop, {stem} on the stem and its foot, and {meet} where the two meet", notebook);
+        string peaksCell = Claim.Cell("05-visualize-feature-maps", "maps peak in or above the loop");
+        Claim.States(peaksCell, @"(\d+) of conv2's (\d+) maps peak in or above the loop", 0, loop, maps.shape[0]);
+        Claim.States(peaksCell, @"(\d+) on the stem and its foot", 0, stem);
+        Claim.States(peaksCell, @"(\d+) where the two meet", 0, meet);
         // 05.3's "99 % and more it gives most real digits": most right answers are over 99 % sure.
         var test = Trainer.Evaluate(model, Shared.Mnist.Test);
         Assert.True(test.Confidences.Where((c, i) => test.Predictions[i] == test.Labels[i]).Count(c => c > 0.99) > test.Correct / 2);
@@ -1027,7 +1043,11 @@ public partial class RealObjectClaimsTests
         Assert.All(verticalEdges, f => Assert.InRange(ofThree[f] / ofNine[f], 0.9, 1.1));
         var ratios = Enumerable.Range(0, 16).Select(f => ofThree[f] / ofNine[f]).ToArray();
         Assert.Equal([7, 14], Enumerable.Range(0, 16).OrderByDescending(f => ratios[f]).Take(2).Order());   // the clearest difference
-        Assert.Contains($"(on the shipped model #7 and #14): the 3, with its three horizontal strokes, lights them much more than the 9 does (mean response {F2s(horizontalEdges, ofThree)} against {F2s(horizontalEdges, ofNine)}, the two largest ratios of the 16), while the vertical-edge filters (#3 and #12, whose weights change from left to right) find about as much on both", Solution("05.1"));
+        string third = Solution("05.1");
+        Claim.States(third, @"the horizontal-edge filters \(on the shipped model #(\d+) and #(\d+)\)", 0, horizontalEdges.Select(f => (double)f).ToArray());
+        Claim.States(third, @"mean response (\d+\.\d+) and (\d+\.\d+) against (\d+\.\d+) and (\d+\.\d+), the two largest ratios of the 16", 0.005,
+            horizontalEdges.Select(f => (double)ofThree[f]).Concat(horizontalEdges.Select(f => (double)ofNine[f])).ToArray());
+        Claim.States(third, @"the vertical-edge filters \(#(\d+) and #(\d+), whose weights change from left to right\) find about as much on both", 0, verticalEdges.Select(f => (double)f).ToArray());
     }
 
     [Fact]

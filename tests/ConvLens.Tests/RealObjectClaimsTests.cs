@@ -117,7 +117,9 @@ public partial class RealObjectClaimsTests(ITestOutputHelper output)
         output.WriteLine($"conv2 on image 4: weakest #{weakest} {peaks.Min():F2}, strongest #{strongest} {peaks.Max():F2}, {share:P1}");
         Assert.Equal(0, peaks.Count(p => p < 0.1 * peaks.Max()));
         string solution = Solution("05.2");
-        Assert.Contains($"is #{weakest}, whose peak is {Percent(share)} of the strongest (#{strongest}); none stays under a tenth", solution);
+        Claim.States(solution, @"weakest map for the 9 is #(\d+)", 0, weakest);
+        Claim.States(solution, @"whose peak is (\d+) % of the strongest", 0.5, share * 100);
+        Claim.States(solution, @"of the strongest \(#(\d+)\); none stays under a tenth", 0, strongest);
         // The article draws conv2's maps 4 to a row (plt.subplots(act.size(0)//4, 4) in its author's notebook); notebook 05's article-style figure does too.
         string notebook = Notebook("05-visualize-feature-maps");
         Assert.Contains("4 to a row: `plt.subplots(act.size(0)//4, 4)`, 8 rows for 32 maps", notebook);
@@ -144,8 +146,8 @@ public partial class RealObjectClaimsTests(ITestOutputHelper output)
         string F2(double v) => v.ToString("F2", CultureInfo.InvariantCulture);
         output.WriteLine($"largest weight per filter {F2(largest[0])}–{F2(largest[^1])}, median {F2((largest[7] + largest[8]) / 2)}; correlation {F2(correlation[0])}–{F2(correlation[^1])}, median {F2((correlation[7] + correlation[8]) / 2)}");
         string solution = Solution("04.1");
-        Assert.Contains($"between {F2(largest[0])} and {F2(largest[^1])} (half of them above {F2(largest[7])}, about double)", solution);
-        Assert.Contains($"correlates {F2(correlation[0])} to {F2(correlation[^1])} (median {F2((correlation[7] + correlation[8]) / 2)})", solution);
+        Claim.States(solution, @"largest weight went from about 0\.2 to between (\d+\.\d+) and (\d+\.\d+) \(half of them above (\d+\.\d+), about double\)", 0.005, largest[0], largest[^1], largest[7]);
+        Claim.States(solution, @"correlates (\d+\.\d+) to (\d+\.\d+) \(median (\d+\.\d+)\) with its starting weights", 0.005, correlation[0], correlation[^1], (correlation[7] + correlation[8]) / 2);
         Assert.True(correlation[0] > 0.3, "much of each filter's layout is there at the start");
         Assert.Contains("the start is random, yet much of each filter's final layout is already in it", Doc("teaching.md"));
         Assert.Contains("7. Much of each filter's layout is there in the random start; training grows the weights", Doc("teaching.md"));
@@ -160,7 +162,8 @@ public partial class RealObjectClaimsTests(ITestOutputHelper output)
         var prediction = Trainer.Predict(model, noise);
         output.WriteLine($"noise: {prediction.Class}, {prediction.Probabilities.Max():P1}");
         Assert.True(prediction.Probabilities.Max() < 0.6);
-        Assert.Contains($"the shipped model says {prediction.Class}, {Percent(prediction.Probabilities.Max(), 1)} sure", Solution("05.3"));
+        Claim.States(Solution("05.3"), @"the shipped model says (\d),", 0, prediction.Class);
+        Claim.States(Solution("05.3"), @"the shipped model says \d, (\d+\.\d) % sure", 0.05, prediction.Probabilities.Max() * 100);
         Assert.Contains("Console.WriteLine($\"the network says {noisePrediction.Class}, {noisePrediction.Probabilities.Max():P1} sure\");", Notebook("05-visualize-feature-maps"));
     }
 
@@ -170,14 +173,14 @@ public partial class RealObjectClaimsTests(ITestOutputHelper output)
         var info = Checkpoint.Load(RepositoryData.ShippedCheckpoint()).Info;
         var history = info.History!;
         string notebook = Notebook("02-define-and-train");
-        Assert.Contains($"validation accuracy after the first epoch is {Percent(history[0].ValidationAccuracy, 2)}", notebook);
+        double first = history[0].ValidationAccuracy * 100;
+        Claim.States(Claim.Cell("02-define-and-train", "after the first epoch is"), @"validation accuracy after the first epoch is (\d+\.\d+) %", 0.005, first);
         Assert.True(history[0].ValidationAccuracy >= 0.94, "the answer to 'nearer 50 %, 90 % or 98 %' is 98 %");
-        string first = Percent(history[0].ValidationAccuracy, 2);
-        Assert.Contains($"nearer 98 % ({first} in the full run)", Doc("teaching.md"));
-        Assert.Contains($"7. {first}.", Doc("teaching.md"));
-        Assert.Contains($"one epoch already gets {first} on validation; the other nine add a point and a half", Doc("teaching.md"));
+        Claim.States(Claim.Section("teaching.md", "Answers: \"predict, then run\""), @"nearer 98 % \((\d+\.\d+) % in the full run\)", 0.005, first);
+        Claim.States(Claim.Answer("02", 7), @"^(\d+\.\d+) %", 0.005, first);
+        Claim.States(Claim.Section("teaching.md", "Talking points"), @"one epoch already gets (\d+\.\d+) % on validation", 0.005, first);
         int fastest = (int)Math.Floor(history.Min(e => e.Seconds)), slowest = (int)Math.Ceiling(history.Max(e => e.Seconds));
-        Assert.Contains($"the shipped checkpoint's took {fastest} to {slowest} s", notebook);
+        Claim.States(Claim.Cell("02-define-and-train", "the shipped checkpoint's took"), @"the shipped checkpoint's took (\d+) to (\d+) s", 0, fastest, slowest);
         Assert.True(slowest <= 26, "02 says an epoch takes about 6 to 26 seconds");
         // The predict-then-run answer comes after the cell that shows it.
         int answer = notebook.IndexOf("**The answer.** Nearer 98 %", StringComparison.Ordinal), training = notebook.IndexOf("var history = Trainer.Train(model", StringComparison.Ordinal);
@@ -218,9 +221,9 @@ public partial class RealObjectClaimsTests(ITestOutputHelper output)
         var averages = relu2!.grad!.mean([2, 3])[0].data<float>().ToArray();
         int negative = averages.Count(a => a < 0);
         output.WriteLine($"relu2's average gradients for 9: {negative} of {averages.Length} negative");
-        Assert.Contains($"{negative} of relu2's {averages.Length} averages are negative for this 9, so Grad-CAM nearly vanishes", Notebook("06-why-the-network-decides"));
-        Assert.Contains($"Grad-CAM nearly vanishes on this 9 ({negative} of {averages.Length} average gradients are negative)", Doc("teaching.md"));
-        Assert.Contains($"{negative} of relu2's {averages.Length} averages are negative for this 9: the maps are never negative", Doc("teaching.md"));
+        Claim.States(Claim.Cell("06-why-the-network-decides", "averages are negative for this 9"), @"(\d+) of relu2's (\d+) averages are negative for this 9", 0, negative, averages.Length);
+        Claim.States(Claim.Section("teaching.md", "Talking points"), @"Grad-CAM nearly vanishes on this 9 \((\d+) of (\d+) average gradients are negative", 0, negative, averages.Length);
+        Claim.States(Claim.Answer("06", 3), @"(\d+) of relu2's (\d+) averages are negative for this 9", 0, negative, averages.Length);
         var gradCam = new GradCam("relu2").Attribute(model, Image4(), 9);
         var hiRes = new HiResCam("relu2").Attribute(model, Image4(), 9);
         double ratio = gradCam.abs().max().item<float>() / hiRes.abs().max().item<float>();
@@ -268,7 +271,7 @@ public partial class RealObjectClaimsTests(ITestOutputHelper output)
         Assert.Contains("at 100 the picture is nearly flat", solution);
         Assert.Contains("The default, 0.01, looks the same as no penalty.", solution);
         Assert.Contains("the penalty makes neighbouring pixels alike, so a large one (30, 100) smooths the picture, until it wins over the class score and the image goes flat", Doc("teaching.md"));
-        Assert.Contains($"only about {Percent(Math.Round(results[3].sure, 2))} sure it is an 8", solution);
+        Claim.States(solution, @"only about (\d+) % sure it is an 8", 0.5, results[3].sure * 100);
         Assert.Contains("(\"TV 30\", PreferredInput.ForClass(model, 8, options with { TotalVariation = 30 }).Image)", Notebook("06-why-the-network-decides"));
     }
 
@@ -279,24 +282,29 @@ public partial class RealObjectClaimsTests(ITestOutputHelper output)
         var info = Checkpoint.Load(RepositoryData.ShippedCheckpoint()).Info;
         using var scope = NewDisposeScope();
         var mnist = Shared.Mnist;
-        string F3(double v) => v.ToString("F3", CultureInfo.InvariantCulture);
 
         // 02.5: the epoch with the lowest validation loss.
         var history = info.History!;
         var lowest = history.MinBy(e => e.ValidationLoss)!;
-        Assert.Contains($"at epoch {lowest.Epoch} of {history.Count}, {lowest.ValidationLoss.ToString("F4", CultureInfo.InvariantCulture)} ({Percent(lowest.ValidationAccuracy, 2)} right); the last epoch's is {(history[^1].ValidationLoss - lowest.ValidationLoss).ToString("F4", CultureInfo.InvariantCulture)} higher", Solution("02.5"));
+        string lowestLoss = Solution("02.5");
+        Claim.States(lowestLoss, @"comes at epoch (\d+) of (\d+)", 0, lowest.Epoch, history.Count);
+        Claim.States(lowestLoss, @"at epoch \d+ of \d+, (\d+\.\d+) \(", 0.00005, lowest.ValidationLoss);
+        Claim.States(lowestLoss, @"\((\d+\.\d+) % right\)", 0.005, lowest.ValidationAccuracy * 100);
+        Claim.States(lowestLoss, @"the last epoch's is (\d+\.\d+) higher", 0.00005, history[^1].ValidationLoss - lowest.ValidationLoss);
 
         // 03.4: the three most frequent mistakes by pair.
         var test = Trainer.Evaluate(model, mnist.Test);
         var pairs = Enumerable.Range(0, test.Count).Where(i => test.Predictions[i] != test.Labels[i])
             .GroupBy(i => (test.Labels[i], test.Predictions[i])).OrderByDescending(g => g.Count()).Take(3).Select(g => (g.Key.Item1, g.Key.Item2, g.Count())).ToArray();
-        Assert.Contains($"a {pairs[0].Item1} taken for a {pairs[0].Item2} ({pairs[0].Item3} times), then a {pairs[1].Item1} taken for a {pairs[1].Item2} ({pairs[1].Item3} times), then a {pairs[2].Item1} taken for a {pairs[2].Item2} ({pairs[2].Item3} times)", Solution("03.4"));
+        Claim.States(Solution("03.4"), @"an? (\d) taken for an? (\d) \((\d+) times\), then an? (\d) taken for an? (\d) \((\d+) times\), then an? (\d) taken for an? (\d) \((\d+) times\)", 0,
+            pairs.SelectMany(p => new double[] { p.Item1, p.Item2, p.Item3 }).ToArray());
 
         // 03.1: the least sure right answers against all right answers.
         var right = Enumerable.Range(0, test.Count).Where(i => test.Predictions[i] == test.Labels[i]).ToList();
         var unsure = right.OrderBy(i => test.Confidences[i]).Take(8).ToList();
         double sure = right.Count(i => test.Confidences[i] > 0.99) / (double)right.Count;
-        Assert.Contains($"between {Percent(test.Confidences[unsure[0]])} and {Percent(test.Confidences[unsure[^1]])} sure, while {Percent(sure, 1)} of all its right answers are more than 99 % sure", Solution("03.1"));
+        Claim.States(Solution("03.1"), @"least sure right answers are between (\d+) % and (\d+) % sure", 0.5, test.Confidences[unsure[0]] * 100.0, test.Confidences[unsure[^1]] * 100.0);
+        Claim.States(Solution("03.1"), @"(\d+\.\d) % of all its right answers are more than 99 % sure", 0.05, sure * 100);
         Assert.Equal(4, unsure.Count(i => test.Labels[i] == 9));
         Assert.Equal([0, 2, 6, 7], unsure.Select(i => test.Labels[i]).Where(l => l != 9).Order());   // "the others a 2, a 7, a 0 and a 6"
         Assert.Contains("(the others a 2, a 7, a 0 and a 6)", Solution("03.1"));
@@ -306,28 +314,36 @@ public partial class RealObjectClaimsTests(ITestOutputHelper output)
         var filters = Inspect.Filters(model, "conv1").flatten(1);
         var norms = filters.pow(2).sum(1).sqrt().data<float>().ToArray();
         int largest = Array.IndexOf(norms, norms.Max()), smallest = Array.IndexOf(norms, norms.Min());
-        Assert.Contains($"the largest is filter {largest} (norm {F3(norms[largest])}), the smallest filter {smallest} (norm {F3(norms[smallest])})", Solution("04.4"));
+        Claim.States(Solution("04.4"), @"the largest is filter (\d+) \(norm", 0, largest);
+        Claim.States(Solution("04.4"), @"the largest is filter \d+ \(norm (\d+\.\d+)\)", 0.0005, norms[largest]);
+        Claim.States(Solution("04.4"), @"the smallest filter (\d+) \(norm", 0, smallest);
+        Claim.States(Solution("04.4"), @"the smallest filter \d+ \(norm (\d+\.\d+)\)", 0.0005, norms[smallest]);
         var positive = (filters > 0).sum(1).data<long>().ToArray();
         int oneSided = Enumerable.Range(0, positive.Length).MaxBy(f => Math.Abs(positive[f] - 12.5));
         Assert.True(positive.Min() > 0 && positive.Max() < 25);
         Assert.Contains("No filter is all of one sign: an edge detector needs both.", Solution("04.5"));
-        Assert.Contains($"between {positive.Min()} and {positive.Max()} of each filter's 25 weights are positive; the most one-sided is filter {oneSided}, with {positive[oneSided]} positive and {25 - positive[oneSided]} negative", Solution("04.5"));
+        Claim.States(Solution("04.5"), @"between (\d+) and (\d+) of each filter's (\d+) weights are positive", 0, positive.Min(), positive.Max(), filters.shape[1]);
+        Claim.States(Solution("04.5"), @"the most one-sided is filter (\d+), with (\d+) positive and (\d+) negative", 0, oneSided, positive[oneSided], 25 - positive[oneSided]);
 
         // 05.5 and 05.6: on image 4, relu1's busiest map, and the conv1 map that differs most from the first test 4's.
         using var image = Image4();
         var relu1 = Inspect.FeatureMaps(model, image, "relu1")["relu1"].mean([1, 2]).data<float>().ToArray();
         int busiest = Array.IndexOf(relu1, relu1.Max());
-        Assert.Contains($"relu1 map {busiest}, with a mean of {F3(relu1[busiest])} against {F3(relu1.Average())} over all 16 maps", Solution("05.5"));
+        Claim.States(Solution("05.5"), @"relu1 map (\d+), with a mean", 0, busiest);
+        Claim.States(Solution("05.5"), @"with a mean of (\d+\.\d+) against (\d+\.\d+) over all (\d+) maps", 0.0005, relu1[busiest], relu1.Average(), relu1.Length);
         using var four = mnist.Test.Image(mnist.Test.IndexOfLabel(4));
         var differences = (Inspect.FeatureMaps(model, image, "conv1")["conv1"] - Inspect.FeatureMaps(model, four, "conv1")["conv1"]).abs().mean([1, 2]).data<float>().ToArray();
         int most = Array.IndexOf(differences, differences.Max());
-        Assert.Contains($"conv1 map {most} differs most, by {F3(differences[most])} on average against {F3(differences.Average())} over all maps", Solution("05.6"));
+        Claim.States(Solution("05.6"), @"conv1 map (\d+) differs most", 0, most);
+        Claim.States(Solution("05.6"), @"differs most, by (\d+\.\d+) on average against (\d+\.\d+) over all maps", 0.0005, differences[most], differences.Average());
 
         // 06.5: the probability of 9 with each half of image 4 hidden.
         double Nine(Tensor x) => Trainer.Predict(model, x).Probabilities[9];
         var top = image.clone(); top[.., .., ..14, ..].fill_(0);
         var bottom = image.clone(); bottom[.., .., 14.., ..].fill_(0);
-        Assert.Contains($"untouched {Percent(Nine(image), 1)}; with the top half hidden still {Percent(Nine(top), 1)}, with the bottom half hidden {Percent(Nine(bottom), 1)}", Solution("06.5"));
+        Claim.States(Solution("06.5"), @"untouched (\d+\.\d) %", 0.05, Nine(image) * 100);
+        Claim.States(Solution("06.5"), @"with the top half hidden (?:still )?(\d+\.\d) %", 0.05, Nine(top) * 100);
+        Claim.States(Solution("06.5"), @"with the bottom half hidden (\d+\.\d) %", 0.05, Nine(bottom) * 100);
     }
 
     [Fact]
@@ -383,12 +399,12 @@ public partial class RealObjectClaimsTests(ITestOutputHelper output)
         using var model = Shared.ShippedModel();
         var info = Checkpoint.Load(RepositoryData.ShippedCheckpoint()).Info;
         using var scope = NewDisposeScope();
-        string F3(double v) => v.ToString("F3", CultureInfo.InvariantCulture);
 
         // 04.2: the conv2 filter that listens most to conv1's filter 0.
         var norms = Inspect.Filters(model, "conv2").select(1, 0).flatten(1).pow(2).sum(1).sqrt().data<float>().ToArray();
         int loudest = Array.IndexOf(norms, norms.Max());
-        Assert.Contains($"filter {loudest}: {F3(norms[loudest])} against {F3(norms.Average())}", Solution("04.2"));
+        Claim.States(Solution("04.2"), @"on the shipped model, filter (\d+):", 0, loudest);
+        Claim.States(Solution("04.2"), @"on the shipped model, filter \d+: (\d+\.\d+) against (\d+\.\d+)", 0.0005, norms[loudest], norms.Average());
 
         // 06.1: Grad-CAM's and HiResCAM's peaks on image 4, class 9 (the 28×28 maps the figure draws).
         using var image = Image4();
@@ -403,25 +419,29 @@ public partial class RealObjectClaimsTests(ITestOutputHelper output)
         model.eval();
         long right;
         using (no_grad()) right = model.call(images).argmax(1).eq(labels).sum().item<long>();
-        Assert.Contains($"against {right} with dropout off, every time", Solution("03.2"));
+        Claim.States(Solution("03.2"), @"against (\d+) with dropout off", 0, right);
         using var first3000 = Shared.Mnist.Test.Take(3000);
-        Assert.Contains($"the shipped model gets {Percent(Trainer.Evaluate(model, first3000).Accuracy, 2)} there", Solution("03.3"));
+        Claim.States(Solution("03.3"), @"the shipped model gets (\d+\.\d+) % there", 0.005, Trainer.Evaluate(model, first3000).Accuracy * 100);
 
         // 05.4: each layer's receptive field, from the plan.
         var field = (string layer) => model.Plan[layer].Field!.Rows.Size;
-        Assert.Contains($"conv1 {field("conv1")}×{field("conv1")}; pool1 {field("pool1")}×{field("pool1")}; relu1 the same {field("relu1")}×{field("relu1")}; conv2 {field("conv2")}×{field("conv2")}; pool2, relu2 and drop1 {field("drop1")}×{field("drop1")}", Solution("05.4"));
+        foreach (var (layer, words) in new[] { ("conv1", "conv1"), ("pool1", "pool1"), ("relu1", "relu1 the same"), ("conv2", "conv2"), ("drop1", "pool2, relu2 and drop1") })
+            Claim.States(Solution("05.4"), $@"\b{words} (\d+)×(\d+)", 0, field(layer), field(layer));
 
         // 02.1 and 04.1: the 3×3 variant's parameters, receptive fields and starting weights (seed 0).
         using var small = ConvNet.Create([1, 28, 28], 0, VariantTests.Variants["3×3 kernels"].Layers);
-        Assert.Contains($"with {small.parameters().Sum(p => p.numel()):N0} parameters against {model.parameters().Sum(p => p.numel()):N0}", Solution("02.1"));
-        Assert.Contains($"a conv2 unit sees {small.Plan["conv2"].Field!.Rows.Size}×{small.Plan["conv2"].Field!.Rows.Size} input pixels, and after the second pooling {small.Plan["pool2"].Field!.Rows.Size}×{small.Plan["pool2"].Field!.Rows.Size}", Solution("02.1"));
+        Claim.States(Solution("02.1"), @"with ([\d,]+) parameters against ([\d,]+)", 0, small.parameters().Sum(p => p.numel()), model.parameters().Sum(p => p.numel()));
+        Claim.States(Solution("02.1"), @"a conv2 unit sees (\d+)×(\d+) input pixels", 0, small.Plan["conv2"].Field!.Rows.Size, small.Plan["conv2"].Field!.Rows.Size);
+        Claim.States(Solution("02.1"), @"after the second pooling (\d+)×(\d+)", 0, small.Plan["pool2"].Field!.Rows.Size, small.Plan["pool2"].Field!.Rows.Size);
         Assert.True(Inspect.Filters(small, "conv1").abs().max().item<float>() <= 1 / 3.0 + 1e-6, "3×3 on one channel: uniform within ±1/√9");
         Assert.Contains("±0.33 for 3×3", Solution("04.1"));
 
         // The teacher's talking points: where the parameters are; what the nine epochs after the first add.
         long all = model.parameters().Sum(p => p.numel());
         long convs = model.Layer("conv1").parameters().Sum(p => p.numel()) + model.Layer("conv2").parameters().Sum(p => p.numel());
-        Assert.Contains($"the conv layers, which do the looking, are {Percent((double)convs / all)} of the network; fc1 is 91 %", Doc("teaching.md"));
+        string talking = Claim.Section("teaching.md", "Talking points");
+        Claim.States(talking, @"the conv layers, which do the looking, are (\d+) % of the network", 0.5, 100.0 * convs / all);
+        Claim.States(talking, @"of the network; fc1 is (\d+) %", 0.5, 100.0 * model.Layer("fc1").parameters().Sum(p => p.numel()) / all);
         var history = info.History!;
         double added = history.Max(e => e.ValidationAccuracy) - history[0].ValidationAccuracy;
         Assert.InRange(added, 0.014, 0.016);   // "the last one and a half points"
