@@ -15,6 +15,7 @@ variants=$(printf '%s\n' "$line" | sed 's/^var architecture = \([A-Za-z]*\);.*or
 folder=$(mktemp -d)
 copy=notebooks/bench-variant.cs   # beside the chapters, so that its #:project line finds the library
 trap 'rm -rf "$folder" "$copy"' EXIT
+trap 'exit 1' INT TERM   # so that the EXIT trap runs on Ctrl-C too
 dotnet build src/ConvLens.Cli -c Release -v q -nologo > /dev/null
 for variant in $variants; do
   sed "s/^var architecture = [A-Za-z]*;/var architecture = $variant;/" notebooks/02-define-and-train.cs > "$copy"
